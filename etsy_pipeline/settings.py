@@ -1,0 +1,138 @@
+"""The one place configuration enters the application.
+
+Every setting is an environment variable (or a line in `.env`); nothing else in the package reads
+`os.environ`. `get_settings()` is cached so modules never read the environment at import time, and tests
+build a `Settings(...)` of their own instead of reloading modules.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+_POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgres")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the application cannot use; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Application settings, one field per environment variable (the name is the field name upper-cased)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: an embedded PostgreSQL is started under DATA_DIR.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL for the cache and the shared rate limiter. Unset: no cache."
+    )
+    etsy_base_url: str = Field(
+        default="https://openapi.etsy.com", description="Etsy API host; paths start with /v3/."
+    )
+    etsy_authorize_url: str = Field(
+        default="https://www.etsy.com/oauth/connect", description="Etsy OAuth authorize page."
+    )
+    etsy_api_keystring: SecretStr | None = Field(default=None, description="The Etsy app's keystring.")
+    etsy_shared_secret: SecretStr | None = Field(default=None, description="The Etsy app's shared secret.")
+    token_encryption_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation). "
+            "Unset: a key is generated once under DATA_DIR."
+        ),
+    )
+    data_dir: Path = Field(
+        default=Path(".etsy-pipeline"), description="Embedded PostgreSQL, generated key, dlt state."
+    )
+    log_level: LogLevel = Field(default="INFO", description="Log level of the etsy_pipeline loggers.")
+    cache_ttl_shop_seconds: int = Field(default=300, ge=1, description="Cache TTL of shop reads.")
+    cache_ttl_listing_seconds: int = Field(default=300, ge=1, description="Cache TTL of listing reads.")
+    cache_ttl_orders_seconds: int = Field(default=60, ge=1, description="Cache TTL of order reads.")
+    cache_ttl_analytics_seconds: int = Field(
+        default=3600, ge=1, description="Cache TTL of analytics and customer reads."
+    )
+    cache_retry_seconds: float = Field(
+        default=5.0, gt=0, description="How long the cache waits before trying an unreachable Redis again."
+    )
+    low_stock_threshold: int = Field(
+        default=5, ge=0, description="Default low-stock threshold (a shop's own setting wins)."
+    )
+    etsy_openapi_spec: Path = Field(
+        default=Path("../shared/etsy/openapi.json"),
+        description="Etsy's OpenAPI document (used by the emulator's conformance checks).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in _POSTGRES_SCHEMES:
+            raise ValueError("expected a PostgreSQL URL such as postgresql://user:password@host:5432/db")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a Redis URL such as redis://127.0.0.1:6379/0")
+        return value
+
+    @field_validator("etsy_base_url", "etsy_authorize_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("token_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from etsy_pipeline.storage.crypto import validate_keys
+
+        validate_keys(value.get_secret_value())
+        return value
+
+
+_SECRET_FIELDS = {"etsy_api_keystring", "etsy_shared_secret", "token_encryption_key"}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    field = str(error["loc"][0]) if error.get("loc") else "?"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if field in _SECRET_FIELDS:
+        return f"{field.upper()}: {message}"
+    return f"{field.upper()}={error.get('input')!r}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings`, turning pydantic's error into one that names each bad variable (never a secret)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors(include_url=False))
+        raise SettingsError(f"invalid configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use."""
+    return load_settings()

@@ -1,0 +1,31 @@
+"""Every model of the `core` and `analytics` schemas, imported so `Base.metadata` is complete."""
+
+from etsy_pipeline.storage.models.analytics import ShopDailyMetrics
+from etsy_pipeline.storage.models.listings import (
+    Inventory,
+    Listing,
+    ListingImage,
+    ListingSnapshot,
+    ListingVideo,
+)
+from etsy_pipeline.storage.models.ops import PendingChange, SyncRun
+from etsy_pipeline.storage.models.orders import Customer, Order, OrderItem
+from etsy_pipeline.storage.models.shops import Shop
+from etsy_pipeline.storage.models.users import OAuthToken, User
+
+__all__ = [
+    "Customer",
+    "Inventory",
+    "Listing",
+    "ListingImage",
+    "ListingSnapshot",
+    "ListingVideo",
+    "OAuthToken",
+    "Order",
+    "OrderItem",
+    "PendingChange",
+    "Shop",
+    "ShopDailyMetrics",
+    "SyncRun",
+    "User",
+]

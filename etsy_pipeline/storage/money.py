@@ -1,0 +1,59 @@
+"""Exact conversion of Etsy's Money objects.
+
+Etsy sends money as `{amount, divisor, currency_code}` with value = amount / divisor. The divisor is not always
+100 (zero-decimal currencies use 1, some use 1000), so the value is computed with Decimal and checked to be
+exact; a divisor that would need rounding is rejected rather than silently rounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, localcontext
+from typing import Any, NamedTuple
+
+
+class MoneyError(ValueError):
+    """A Money object is malformed; the message names the field and value."""
+
+
+class Money(NamedTuple):
+    amount: Decimal
+    currency_code: str
+
+
+def _int_field(raw: Mapping[str, Any], name: str) -> int:
+    value = raw.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MoneyError(f"money field {name!r} must be an integer, got {value!r}")
+    return value
+
+
+def to_decimal(amount: int, divisor: int) -> Decimal:
+    """amount / divisor as an exact Decimal; raises when the quotient has no finite decimal form."""
+    if divisor <= 0:
+        raise MoneyError(f"money field 'divisor' must be a positive integer, got {divisor!r}")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        value = Decimal(amount) / Decimal(divisor)
+        if value * divisor != amount:
+            raise MoneyError(f"money amount {amount} / divisor {divisor} has no exact decimal value")
+    return value
+
+
+def parse_money(raw: Mapping[str, Any] | None) -> Money | None:
+    """Convert an Etsy Money object (None passes through as None)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise MoneyError(f"money must be an object with amount, divisor and currency_code, got {raw!r}")
+    amount = _int_field(raw, "amount")
+    divisor = _int_field(raw, "divisor")
+    currency = raw.get("currency_code")
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        raise MoneyError(f"money field 'currency_code' must be a 3-letter code, got {currency!r}")
+    return Money(to_decimal(amount, divisor), currency.upper())
+
+
+def to_etsy_float(value: Decimal) -> float:
+    """Etsy's write endpoints take prices as a float in major units."""
+    return float(value)
