@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -26,9 +27,7 @@ class SettingsError(ValueError):
 class Settings(BaseSettings):
     """Application settings, one field per environment variable (the name is the field name upper-cased)."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
 
     database_url: str | None = Field(
         default=None,
@@ -37,9 +36,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL for the cache and the shared rate limiter. Unset: no cache."
     )
-    etsy_base_url: str = Field(
-        default="https://openapi.etsy.com", description="Etsy API host; paths start with /v3/."
-    )
+    etsy_base_url: str = Field(default="https://openapi.etsy.com", description="Etsy API host; paths start with /v3/.")
     etsy_authorize_url: str = Field(
         default="https://www.etsy.com/oauth/connect", description="Etsy OAuth authorize page."
     )
@@ -52,9 +49,7 @@ class Settings(BaseSettings):
             "Unset: a key is generated once under DATA_DIR."
         ),
     )
-    data_dir: Path = Field(
-        default=Path(".etsy-pipeline"), description="Embedded PostgreSQL, generated key, dlt state."
-    )
+    data_dir: Path = Field(default=Path(".etsy-pipeline"), description="Embedded PostgreSQL, generated key, dlt state.")
     log_level: LogLevel = Field(default="INFO", description="Log level of the etsy_pipeline loggers.")
     cache_ttl_shop_seconds: int = Field(default=300, ge=1, description="Cache TTL of shop reads.")
     cache_ttl_listing_seconds: int = Field(default=300, ge=1, description="Cache TTL of listing reads.")
@@ -115,7 +110,7 @@ class Settings(BaseSettings):
 _SECRET_FIELDS = {"etsy_api_keystring", "etsy_shared_secret", "token_encryption_key"}
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     field = str(error["loc"][0]) if error.get("loc") else "?"
     message = str(error["msg"]).removeprefix("Value error, ")
     if field in _SECRET_FIELDS:

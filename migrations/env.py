@@ -16,12 +16,11 @@ from etsy_pipeline.storage.base import OWNED_SCHEMAS, Base
 from etsy_pipeline.storage.models import analytics as analytics_models
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
     if type_ == "schema":
         return name in OWNED_SCHEMAS
-    if type_ == "table" and name and name.startswith(analytics_models.PARTITION_PREFIX):
-        return False
-    return True
+    is_partition = type_ == "table" and bool(name) and str(name).startswith(analytics_models.PARTITION_PREFIX)
+    return not is_partition
 
 
 def run_migrations() -> None:

@@ -38,11 +38,11 @@ class EmbeddedPostgres:
 
     def start(self) -> EmbeddedPostgres:
         _ensure_runtime_dir()
-        import pgserver
+        from pgserver import get_server  # type: ignore[attr-defined]
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", self.pgdata)
-        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         self._create_database()
         return self
 

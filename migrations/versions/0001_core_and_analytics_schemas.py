@@ -122,9 +122,7 @@ def upgrade() -> None:
             "sync_status IN ('never', 'running', 'ok', 'failed', 'needs_reauth', 'quota_exhausted')",
             name=op.f("ck_shops_sync_status"),
         ),
-        sa.CheckConstraint(
-            "low_stock_threshold IS NULL OR low_stock_threshold >= 0", name=op.f("ck_shops_low_stock")
-        ),
+        sa.CheckConstraint("low_stock_threshold IS NULL OR low_stock_threshold >= 0", name=op.f("ck_shops_low_stock")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["core.users.id"], name=op.f("fk_shops_user_id_users"), ondelete="CASCADE"
         ),
@@ -161,9 +159,7 @@ def upgrade() -> None:
             name=op.f("fk_shop_daily_metrics_shop_id_shops"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "shop_id", "metric_date", "currency_code", name=op.f("pk_shop_daily_metrics")
-        ),
+        sa.PrimaryKeyConstraint("shop_id", "metric_date", "currency_code", name=op.f("pk_shop_daily_metrics")),
         schema="analytics",
         postgresql_partition_by="RANGE (metric_date)",
     )
@@ -188,9 +184,7 @@ def upgrade() -> None:
             ["shop_id"], ["core.shops.id"], name=op.f("fk_customers_shop_id_shops"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
-        sa.UniqueConstraint(
-            "shop_id", "etsy_buyer_user_id", name=op.f("uq_customers_shop_id_etsy_buyer_user_id")
-        ),
+        sa.UniqueConstraint("shop_id", "etsy_buyer_user_id", name=op.f("uq_customers_shop_id_etsy_buyer_user_id")),
         schema="core",
     )
     op.create_index(
@@ -256,9 +250,7 @@ def upgrade() -> None:
         postgresql_using="gin",
     )
     op.create_index(op.f("ix_listings_shop_id"), "listings", ["shop_id"], unique=False, schema="core")
-    op.create_index(
-        "ix_listings_shop_id_state_id", "listings", ["shop_id", "state", "id"], unique=False, schema="core"
-    )
+    op.create_index("ix_listings_shop_id_state_id", "listings", ["shop_id", "state", "id"], unique=False, schema="core")
     op.create_table(
         "pending_changes",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -272,9 +264,7 @@ def upgrade() -> None:
         sa.Column("priority", sa.SmallInteger(), server_default="5", nullable=False),
         sa.Column("status", sa.String(length=20), server_default="pending", nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column(
-            "next_attempt_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=80), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
@@ -327,9 +317,7 @@ def upgrade() -> None:
         unique=False,
         schema="core",
     )
-    op.create_index(
-        op.f("ix_pending_changes_shop_id"), "pending_changes", ["shop_id"], unique=False, schema="core"
-    )
+    op.create_index(op.f("ix_pending_changes_shop_id"), "pending_changes", ["shop_id"], unique=False, schema="core")
     op.create_table(
         "sync_runs",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -340,9 +328,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("api_calls", sa.Integer(), server_default="0", nullable=False),
         sa.Column("rows", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
-        sa.Column(
-            "resume_state", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False
-        ),
+        sa.Column("resume_state", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("dagster_run_id", sa.String(length=64), nullable=True),
         sa.CheckConstraint(
@@ -367,9 +353,7 @@ def upgrade() -> None:
         sa.Column("etsy_product_id", sa.BigInteger(), nullable=True),
         sa.Column("etsy_offering_id", sa.BigInteger(), nullable=True),
         sa.Column("sku", sa.Text(), nullable=True),
-        sa.Column(
-            "property_values", postgresql.JSONB(astext_type=sa.Text()), server_default="[]", nullable=False
-        ),
+        sa.Column("property_values", postgresql.JSONB(astext_type=sa.Text()), server_default="[]", nullable=False),
         sa.Column("price", sa.Numeric(), nullable=True),
         sa.Column("currency_code", sa.String(length=3), nullable=True),
         sa.Column("quantity", sa.Integer(), nullable=False),
@@ -388,15 +372,11 @@ def upgrade() -> None:
             ["shop_id"], ["core.shops.id"], name=op.f("fk_inventory_shop_id_shops"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inventory")),
-        sa.UniqueConstraint(
-            "listing_id", "variation_key", name=op.f("uq_inventory_listing_id_variation_key")
-        ),
+        sa.UniqueConstraint("listing_id", "variation_key", name=op.f("uq_inventory_listing_id_variation_key")),
         schema="core",
     )
     op.create_index(op.f("ix_inventory_shop_id"), "inventory", ["shop_id"], unique=False, schema="core")
-    op.create_index(
-        "ix_inventory_shop_id_quantity", "inventory", ["shop_id", "quantity"], unique=False, schema="core"
-    )
+    op.create_index("ix_inventory_shop_id_quantity", "inventory", ["shop_id", "quantity"], unique=False, schema="core")
     op.create_index(op.f("ix_inventory_sku"), "inventory", ["sku"], unique=False, schema="core")
     op.create_table(
         "listing_images",
@@ -422,9 +402,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("etsy_image_id", name=op.f("uq_listing_images_etsy_image_id")),
         schema="core",
     )
-    op.create_index(
-        op.f("ix_listing_images_listing_id"), "listing_images", ["listing_id"], unique=False, schema="core"
-    )
+    op.create_index(op.f("ix_listing_images_listing_id"), "listing_images", ["listing_id"], unique=False, schema="core")
     op.create_table(
         "listing_snapshots",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -441,9 +419,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_listing_snapshots")),
-        sa.UniqueConstraint(
-            "listing_id", "snapshot_date", name=op.f("uq_listing_snapshots_listing_id_snapshot_date")
-        ),
+        sa.UniqueConstraint("listing_id", "snapshot_date", name=op.f("uq_listing_snapshots_listing_id_snapshot_date")),
         schema="core",
     )
     op.create_table(
@@ -468,9 +444,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("etsy_video_id", name=op.f("uq_listing_videos_etsy_video_id")),
         schema="core",
     )
-    op.create_index(
-        op.f("ix_listing_videos_listing_id"), "listing_videos", ["listing_id"], unique=False, schema="core"
-    )
+    op.create_index(op.f("ix_listing_videos_listing_id"), "listing_videos", ["listing_id"], unique=False, schema="core")
     op.create_table(
         "orders",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -565,9 +539,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("etsy_transaction_id", name=op.f("uq_order_items_etsy_transaction_id")),
         schema="core",
     )
-    op.create_index(
-        op.f("ix_order_items_listing_id"), "order_items", ["listing_id"], unique=False, schema="core"
-    )
+    op.create_index(op.f("ix_order_items_listing_id"), "order_items", ["listing_id"], unique=False, schema="core")
     op.create_index(op.f("ix_order_items_order_id"), "order_items", ["order_id"], unique=False, schema="core")
 
 

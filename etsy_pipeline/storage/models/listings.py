@@ -36,9 +36,7 @@ SEARCH_VECTOR_SQL = (
 class Listing(Timestamps, Base):
     __tablename__ = "listings"
     __table_args__ = (
-        CheckConstraint(
-            "state IN (" + ", ".join(f"'{s}'" for s in LISTING_STATES) + ")", name="state"
-        ),
+        CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in LISTING_STATES) + ")", name="state"),
         Index("ix_listings_shop_id_state_id", "shop_id", "state", "id"),
         Index("ix_listings_search_vector", "search_vector", postgresql_using="gin"),
         {"schema": CORE},
@@ -76,9 +74,7 @@ class ListingImage(Timestamps, Base):
 
     id: Mapped[int] = id_column()
     etsy_image_id: Mapped[int] = mapped_column(unique=True)
-    listing_id: Mapped[int] = mapped_column(
-        ForeignKey(f"{CORE}.listings.id", ondelete="CASCADE"), index=True
-    )
+    listing_id: Mapped[int] = mapped_column(ForeignKey(f"{CORE}.listings.id", ondelete="CASCADE"), index=True)
     rank: Mapped[int] = mapped_column(Integer, server_default="1")
     url_570xn: Mapped[str | None] = mapped_column(Text)
     url_fullxfull: Mapped[str | None] = mapped_column(Text)
@@ -94,9 +90,7 @@ class ListingVideo(Timestamps, Base):
 
     id: Mapped[int] = id_column()
     etsy_video_id: Mapped[int] = mapped_column(unique=True)
-    listing_id: Mapped[int] = mapped_column(
-        ForeignKey(f"{CORE}.listings.id", ondelete="CASCADE"), index=True
-    )
+    listing_id: Mapped[int] = mapped_column(ForeignKey(f"{CORE}.listings.id", ondelete="CASCADE"), index=True)
     video_url: Mapped[str | None] = mapped_column(Text)
     thumbnail_url: Mapped[str | None] = mapped_column(Text)
     width: Mapped[int | None] = mapped_column(Integer)

@@ -28,9 +28,7 @@ class Order(Timestamps, Base):
     id: Mapped[int] = id_column()
     etsy_receipt_id: Mapped[int] = mapped_column(unique=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey(f"{CORE}.shops.id", ondelete="CASCADE"), index=True)
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey(f"{CORE}.customers.id", ondelete="SET NULL"), index=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey(f"{CORE}.customers.id", ondelete="SET NULL"), index=True)
     etsy_buyer_user_id: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(40))
     is_paid: Mapped[bool] = mapped_column(server_default="false")
@@ -65,9 +63,7 @@ class OrderItem(Timestamps, Base):
     etsy_transaction_id: Mapped[int] = mapped_column(unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey(f"{CORE}.orders.id", ondelete="CASCADE"), index=True)
     # The listing may be gone or not synced yet: keep Etsy's id and link when it is known.
-    listing_id: Mapped[int | None] = mapped_column(
-        ForeignKey(f"{CORE}.listings.id", ondelete="SET NULL"), index=True
-    )
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey(f"{CORE}.listings.id", ondelete="SET NULL"), index=True)
     etsy_listing_id: Mapped[int | None]
     etsy_product_id: Mapped[int | None]
     title: Mapped[str | None] = mapped_column(Text)

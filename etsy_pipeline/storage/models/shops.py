@@ -17,9 +17,7 @@ SYNC_STATUSES = ("never", "running", "ok", "failed", "needs_reauth", "quota_exha
 class Shop(Timestamps, Base):
     __tablename__ = "shops"
     __table_args__ = (
-        CheckConstraint(
-            "sync_status IN (" + ", ".join(f"'{s}'" for s in SYNC_STATUSES) + ")", name="sync_status"
-        ),
+        CheckConstraint("sync_status IN (" + ", ".join(f"'{s}'" for s in SYNC_STATUSES) + ")", name="sync_status"),
         CheckConstraint("low_stock_threshold IS NULL OR low_stock_threshold >= 0", name="low_stock"),
         {"schema": CORE},
     )

@@ -1,0 +1,118 @@
+"""The `etsy-pipeline` command.
+
+Each sub-command is a thin shell over a plain function; errors the user can fix (bad configuration, bad
+arguments, a missing shop) print one clear line and exit 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from rich.console import Console
+
+from etsy_pipeline.logs import configure_logging
+from etsy_pipeline.settings import Settings, SettingsError, get_settings
+from etsy_pipeline.storage.crypto import EncryptionError
+
+console = Console()
+err_console = Console(stderr=True)
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.demo import run_demo
+
+    run_demo(settings, console)
+    return 0
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.dev import run_dev
+
+    return run_dev(settings, port=args.port)
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.storage import migrate
+    from etsy_pipeline.storage.database import Database, redacted
+
+    db = Database.from_settings(settings)
+    try:
+        if args.action == "upgrade":
+            migrate.upgrade(db.url, args.revision or "head")
+        elif args.action == "downgrade":
+            migrate.downgrade(db.url, args.revision or "-1")
+        elif args.action == "check":
+            migrate.check(db.url)
+            console.print("models and migrations agree")
+        revision = migrate.current(db.url)
+        console.print(f"{redacted(db.url)}: revision {revision or '(none)'} (head {migrate.head()})")
+    finally:
+        db.close()
+    return 0
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.storage.crypto import cipher_from_settings, generate_key
+
+    if args.action == "generate":
+        console.print(generate_key())
+        return 0
+    from etsy_pipeline.storage.database import Database
+    from etsy_pipeline.storage.keys import rotate_keys
+
+    key = settings.token_encryption_key.get_secret_value() if settings.token_encryption_key else None
+    db = Database.from_settings(settings)
+    try:
+        counts = rotate_keys(db, cipher_from_settings(key, settings.data_dir))
+    finally:
+        db.close()
+    for table, count in counts.items():
+        console.print(f"{table}: {count} row(s) re-encrypted under the primary key")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="etsy-pipeline", description="ELT platform for Etsy shop data.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("demo", help="run the pipeline end to end on the embedded default").set_defaults(
+        handler=_demo
+    )
+
+    dev = commands.add_parser("dev", help="the Dagster UI against the configured services")
+    dev.add_argument("--port", type=int, default=3000, help="web UI port (default 3000)")
+    dev.set_defaults(handler=_dev)
+
+    db = commands.add_parser("db", help="schema migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current", "check"])
+    db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
+    db.set_defaults(handler=_db)
+
+    keys = commands.add_parser("keys", help="encryption keys for tokens and personal data")
+    keys.add_argument("action", choices=["generate", "rotate"])
+    keys.set_defaults(handler=_keys)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        return 2
+    configure_logging(settings.log_level)
+    handler: Handler = args.handler
+    try:
+        return handler(args, settings)
+    except (SettingsError, EncryptionError, ValueError, LookupError) as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""The Dagster code location: one Definitions assembled from the slices under `defs/`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from etsy_pipeline.defs.ops.definitions import defs as ops_defs
+from etsy_pipeline.defs.resources import shared_resources
+
+defs = dg.Definitions.merge(ops_defs, dg.Definitions(resources=shared_resources()))

@@ -1,0 +1,1 @@
+"""Operations slice: database health as an asset check operators can run from the UI."""

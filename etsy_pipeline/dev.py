@@ -1,0 +1,53 @@
+"""`etsy-pipeline dev`: `dagster dev` on the project's code location, against the same services.
+
+With `DATABASE_URL` unset the embedded PostgreSQL is started here and its URL handed to the Dagster process,
+so the UI and the CLI see the same data. Dagster's own instance lives in a temporary DAGSTER_HOME unless one is
+set. `dagster dev` ignores SIGINT/SIGTERM when started in the background, so it runs in its own process group
+and the whole group is signalled on the way out.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+from etsy_pipeline.settings import Settings
+from etsy_pipeline.storage.database import Database
+
+
+def dagster_dev_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "etsy_pipeline.definitions",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def run_dev(settings: Settings, port: int = 3000) -> int:
+    db = Database.from_settings(settings)
+    env = dict(os.environ)
+    env["DATABASE_URL"] = db.url
+    home = env.get("DAGSTER_HOME") or tempfile.mkdtemp(prefix="etsy-pipeline-dagster-")
+    env["DAGSTER_HOME"] = home
+    process = subprocess.Popen(dagster_dev_command(port), env=env, start_new_session=True)  # noqa: S603
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            return process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            return process.wait()
+    finally:
+        db.close()

@@ -1,0 +1,120 @@
+"""Users of this installation and their Etsy OAuth tokens.
+
+Token values are encrypted before they reach SQL and decrypted only when asked for; `TokenPair.__repr__`
+hides them so a token never lands in a log line or a traceback by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from etsy_pipeline.storage.crypto import Cipher
+from etsy_pipeline.storage.database import Database
+from etsy_pipeline.storage.models import OAuthToken, User
+from etsy_pipeline.storage.repositories.base import InvalidArgumentError, NotFoundError
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    email: str
+    display_name: str | None
+    etsy_user_id: int | None
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None
+    scopes: list[str]
+    status: str
+
+
+class UserRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, email: str, *, display_name: str | None = None, etsy_user_id: int | None = None) -> UserView:
+        if "@" not in email:
+            raise InvalidArgumentError(f"email must be an e-mail address, got {email!r}")
+        with self.db.session() as session:
+            user = User(email=email.strip().lower(), display_name=display_name, etsy_user_id=etsy_user_id)
+            session.add(user)
+            session.flush()
+            return UserView(user.id, user.email, user.display_name, user.etsy_user_id)
+
+    def get_or_create(
+        self, email: str, *, display_name: str | None = None, etsy_user_id: int | None = None
+    ) -> UserView:
+        found = self.get_by_email(email)
+        if found is not None:
+            return found
+        return self.create(email, display_name=display_name, etsy_user_id=etsy_user_id)
+
+    def get_by_email(self, email: str) -> UserView | None:
+        with self.db.session() as session:
+            user = session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
+            return None if user is None else UserView(user.id, user.email, user.display_name, user.etsy_user_id)
+
+
+class TokenRepository:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self.db = db
+        self.cipher = cipher
+
+    def save(
+        self,
+        user_id: int,
+        *,
+        access_token: str,
+        refresh_token: str,
+        access_expires_at: datetime,
+        refresh_expires_at: datetime | None,
+        scopes: list[str],
+    ) -> None:
+        """Store (or replace) the user's token pair; called before a rotated refresh token is used."""
+        values = {
+            "user_id": user_id,
+            "access_token_encrypted": self.cipher.encrypt(access_token),
+            "refresh_token_encrypted": self.cipher.encrypt(refresh_token),
+            "access_expires_at": access_expires_at,
+            "refresh_expires_at": refresh_expires_at,
+            "scopes": scopes,
+            "status": "active",
+            "last_error": None,
+        }
+        stmt = insert(OAuthToken).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[OAuthToken.user_id],
+            set_={k: stmt.excluded[k] for k in values if k != "user_id"} | {"updated_at": func.now()},
+        )
+        with self.db.session() as session:
+            session.execute(stmt)
+
+    def get(self, user_id: int) -> TokenPair:
+        with self.db.session() as session:
+            row = session.scalars(select(OAuthToken).where(OAuthToken.user_id == user_id)).one_or_none()
+            if row is None:
+                raise NotFoundError(f"no Etsy token stored for user {user_id}: run `etsy-pipeline connect`")
+            return TokenPair(
+                access_token=self.cipher.decrypt(row.access_token_encrypted),
+                refresh_token=self.cipher.decrypt(row.refresh_token_encrypted),
+                access_expires_at=row.access_expires_at,
+                refresh_expires_at=row.refresh_expires_at,
+                scopes=list(row.scopes),
+                status=row.status,
+            )
+
+    def mark_needs_reauth(self, user_id: int, reason: str) -> None:
+        with self.db.session() as session:
+            row = session.scalars(select(OAuthToken).where(OAuthToken.user_id == user_id)).one_or_none()
+            if row is None:
+                raise NotFoundError(f"no Etsy token stored for user {user_id}")
+            row.status = "needs_reauth"
+            row.last_error = reason
