@@ -82,29 +82,23 @@ class Cache:
         if self._down and now < self._retry_at:
             return _MISS
         try:
-            result = operation(client)
+            if self._down:
+                # Back from an outage: abandon everything cached before it, then carry on.
+                client.incr(self._gen_key("all", 0))
+                self._down = False
+                log.warning("Redis at %s answers again: caching resumed", redact_redis_url(self._url or ""))
+            return operation(client)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             self._retry_at = now + self.retry_seconds
             if not self._down:
                 self._down = True
                 log.warning(
-                    "Redis at %s is unreachable (%s): reads go to PostgreSQL uncached; retrying every %.0fs",
+                    "Redis at %s is unreachable (%s): reads go to PostgreSQL uncached; retrying every %gs",
                     redact_redis_url(self._url or ""),
                     type(exc).__name__,
                     self.retry_seconds,
                 )
             return _MISS
-        if self._down:
-            self._down = False
-            try:
-                client.incr(self._gen_key("all", 0))
-            except (redis.ConnectionError, redis.TimeoutError):
-                self._down = True
-                self._retry_at = now + self.retry_seconds
-                return _MISS
-            log.warning("Redis at %s answers again: caching resumed", redact_redis_url(self._url or ""))
-            return _MISS
-        return result
 
     # -- keys -------------------------------------------------------------------------------------------------
 
@@ -112,16 +106,15 @@ class Cache:
         return f"{self.namespace}:gen:{kind}:{ident}"
 
     def _key(self, user_id: int, shop_id: int | None, name: str) -> str | None:
-        gen_keys = [self._gen_key("all", 0), self._gen_key("user", user_id)]
-        if shop_id is not None:
-            gen_keys.append(self._gen_key("shop", shop_id))
-        gens = self._call(lambda c: c.mget(gen_keys))
+        # A shop's keys carry the shop's generation; the user's own keys (lists of shops) the user's.
+        scope = self._gen_key("user", user_id) if shop_id is None else self._gen_key("shop", shop_id)
+        gens = self._call(lambda c: c.mget([self._gen_key("all", 0), scope]))
         if gens is _MISS:
             return None
-        prefix = f"{self.namespace}:a{int(gens[0] or 0)}:u{user_id}:g{int(gens[1] or 0)}"
+        prefix = f"{self.namespace}:a{int(gens[0] or 0)}:u{user_id}"
         if shop_id is None:
-            return f"{prefix}:{name}"
-        return f"{prefix}:s{shop_id}:g{int(gens[2] or 0)}:{name}"
+            return f"{prefix}:g{int(gens[1] or 0)}:{name}"
+        return f"{prefix}:s{shop_id}:g{int(gens[1] or 0)}:{name}"
 
     # -- reads and invalidation -------------------------------------------------------------------------------
 

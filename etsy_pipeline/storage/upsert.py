@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, tuple_
+from sqlalchemy import Connection, Table, func, literal_column, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 
@@ -67,6 +67,7 @@ def bulk_upsert(
                 tuple_(*[stmt.excluded[c] for c in updates])
             )
             stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=set_, where=changed)
-        result = conn.execute(stmt)
-        written += max(result.rowcount, 0)
+        # RETURNING counts the rows actually written (skipped no-op updates return nothing); the driver's
+        # rowcount is not reliable for multi-row VALUES.
+        written += len(conn.execute(stmt.returning(literal_column("1"))).all())
     return written

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Table, func, select
+from sqlalchemy.exc import IntegrityError
+
+from etsy_pipeline.storage.database import Database
+from etsy_pipeline.storage.models import Listing
+from etsy_pipeline.storage.repositories import Repositories
+from etsy_pipeline.storage.upsert import UpsertError, bulk_upsert
+from etsy_pipeline_tests.factories import user_with_shop
+
+LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
+
+
+def _rows(shop_id: int, n: int, price: str = "10.00") -> list[dict[str, object]]:
+    return [
+        {"etsy_listing_id": 5_000 + i, "shop_id": shop_id, "title": f"L{i}", "state": "active", "price": Decimal(price)}
+        for i in range(n)
+    ]
+
+
+def test_inserts_then_updates_only_changed_rows(db: Database, repos: Repositories) -> None:
+    _, shop = user_with_shop(repos, "a@example.com")
+    with db.engine.begin() as conn:
+        assert bulk_upsert(conn, LISTINGS, _rows(shop.id, 2500), key=["etsy_listing_id"], batch_size=1000) == 2500
+    with db.engine.begin() as conn:
+        assert bulk_upsert(conn, LISTINGS, _rows(shop.id, 2500), key=["etsy_listing_id"]) == 0  # nothing changed
+    changed = _rows(shop.id, 2500)
+    changed[7]["price"] = Decimal("11.00")
+    with db.engine.begin() as conn:
+        assert bulk_upsert(conn, LISTINGS, changed, key=["etsy_listing_id"]) == 1
+        assert conn.scalar(select(func.count()).select_from(LISTINGS)) == 2500
+        assert conn.scalar(select(Listing.price).where(Listing.etsy_listing_id == 5_007)) == Decimal("11.00")
+
+
+def test_a_failing_batch_rolls_back_the_whole_call(db: Database, repos: Repositories) -> None:
+    _, shop = user_with_shop(repos, "a@example.com")
+    rows = _rows(shop.id, 30)
+    rows[25]["shop_id"] = 999_999  # foreign key violation in the third batch
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        bulk_upsert(conn, LISTINGS, rows, key=["etsy_listing_id"], batch_size=10)
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(LISTINGS)) == 0
+
+
+def test_wide_batches_are_split_under_the_parameter_limit(db: Database, repos: Repositories) -> None:
+    _, shop = user_with_shop(repos, "a@example.com")
+    with db.engine.begin() as conn:
+        assert bulk_upsert(conn, LISTINGS, _rows(shop.id, 13_000), key=["etsy_listing_id"], batch_size=13_000) == 13_000
+
+
+def test_bad_columns_are_named(db: Database) -> None:
+    with db.engine.begin() as conn:
+        with pytest.raises(UpsertError, match="key column 'listing_key' is not a column of core.listings"):
+            bulk_upsert(conn, LISTINGS, [], key=["listing_key"])
+        with pytest.raises(UpsertError, match=r"column\(s\) \['colour'\] are not columns of core.listings"):
+            bulk_upsert(conn, LISTINGS, [{"etsy_listing_id": 1, "colour": "red"}], key=["etsy_listing_id"])
