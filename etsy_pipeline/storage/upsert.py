@@ -1,25 +1,27 @@
-"""Bulk INSERT ... ON CONFLICT DO UPDATE in batches, all in one transaction.
+"""Bulk upsert: stage rows with COPY, then one INSERT ... SELECT ... ON CONFLICT DO UPDATE per batch.
 
-Rows whose values did not change are not rewritten (the update carries an IS DISTINCT FROM guard), which
-keeps re-runs of a load cheap and leaves `updated_at` meaning "last changed", not "last seen".
+COPY into a temporary staging table is the fastest way to get many rows into PostgreSQL; the merge into the
+target is then a single set-based statement per batch. Everything runs in the caller's transaction, so a
+failing batch rolls back every batch before it. Rows whose values did not change are not rewritten (the
+update carries an IS DISTINCT FROM guard), which keeps re-runs of a load cheap and leaves `updated_at`
+meaning "last changed", not "last seen".
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, literal_column, tuple_
-from sqlalchemy.dialects.postgresql import insert
+import psycopg
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects.postgresql import JSONB
 
 
 class UpsertError(ValueError):
     """The rows or the key columns do not fit the table; the message names the column."""
-
-
-# PostgreSQL's wire protocol allows 65,535 bind parameters per statement.
-MAX_PARAMETERS = 60_000
 
 
 def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterable[list[Mapping[str, Any]]]:
@@ -28,18 +30,71 @@ def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterable[list[Mapp
         yield batch
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _merge_sql(table: Table, staging: str, columns: list[str], key: Sequence[str]) -> str:
+    target = _target(table)
+    cols = ", ".join(_quote(c) for c in columns)
+    conflict = ", ".join(_quote(c) for c in key)
+    updates = [c for c in columns if c not in key]
+    # DISTINCT ON keeps the last occurrence of a key within the batch: ON CONFLICT cannot touch a row twice.
+    source = f"SELECT DISTINCT ON ({conflict}) {cols} FROM {staging} ORDER BY {conflict}, _seq DESC"
+    if not updates:
+        return f"INSERT INTO {target} ({cols}) {source} ON CONFLICT ({conflict}) DO NOTHING RETURNING 1"
+    assignments = [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updates]
+    if "updated_at" in table.c and "updated_at" not in columns:
+        assignments.append('"updated_at" = now()')
+    current = ", ".join(f"{target}.{_quote(c)}" for c in updates)
+    proposed = ", ".join(f"EXCLUDED.{_quote(c)}" for c in updates)
+    return (
+        f"INSERT INTO {target} ({cols}) {source} ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} "
+        f"WHERE ROW({current}) IS DISTINCT FROM ROW({proposed}) RETURNING 1"
+    )
+
+
+def _target(table: Table) -> str:
+    return f"{_quote(table.schema)}.{_quote(table.name)}" if table.schema else _quote(table.name)
+
+
+def _copy(
+    conn: Connection,
+    table: Table,
+    staging: str,
+    columns: list[str],
+    json_columns: set[str],
+    batch: list[Mapping[str, Any]],
+) -> None:
+    """COPY one batch into the staging table through the driver connection (same transaction)."""
+    sql = f"COPY {staging} ({', '.join(_quote(c) for c in columns)}, _seq) FROM STDIN"
+    expected = batch[0].keys()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(sql) as copy:
+            for seq, row in enumerate(batch):
+                if row.keys() != expected:
+                    raise UpsertError(f"row {seq} has columns {sorted(row)}, expected {sorted(columns)}")
+                values = [Jsonb(row[c]) if c in json_columns and row[c] is not None else row[c] for c in columns]
+                copy.write_row([*values, seq])
+    except psycopg.Error as exc:
+        raise UpsertError(f"rows do not fit {table.fullname}: {exc}") from exc
+    finally:
+        cursor.close()
+
+
 def bulk_upsert(
     conn: Connection,
     table: Table,
     rows: Iterable[Mapping[str, Any]],
     *,
     key: Sequence[str],
-    batch_size: int = 1000,
+    batch_size: int = 10_000,
 ) -> int:
     """Insert or update `rows` keyed on the unique columns `key`; returns how many rows were written.
 
-    Runs inside the caller's transaction on `conn` (use `engine.begin()`), so a failing batch rolls back
-    every batch before it. Every row must carry the same columns.
+    Every row must carry the same columns. Runs inside the caller's transaction on `conn`
+    (use `engine.begin()`).
     """
     if batch_size < 1:
         raise UpsertError(f"batch_size must be >= 1, got {batch_size!r}")
@@ -47,27 +102,30 @@ def bulk_upsert(
         if name not in table.c:
             raise UpsertError(f"key column {name!r} is not a column of {table.fullname}")
     written = 0
+    staging: str | None = None
+    columns: list[str] = []
+    json_columns: set[str] = set()
+    merge = ""
     for batch in _batches(rows, batch_size):
-        if len(batch) * len(batch[0]) > MAX_PARAMETERS:
-            written += bulk_upsert(conn, table, batch, key=key, batch_size=max(1, MAX_PARAMETERS // len(batch[0])))
-            continue
-        columns = list(batch[0].keys())
-        unknown = [c for c in columns if c not in table.c]
-        if unknown:
-            raise UpsertError(f"column(s) {unknown} are not columns of {table.fullname}")
-        stmt = insert(table).values(batch)
-        updates = [c for c in columns if c not in key]
-        if not updates:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
-        else:
-            set_: dict[str, Any] = {c: stmt.excluded[c] for c in updates}
-            if "updated_at" in table.c and "updated_at" not in columns:
-                set_["updated_at"] = func.now()
-            changed = tuple_(*[table.c[c] for c in updates]).is_distinct_from(
-                tuple_(*[stmt.excluded[c] for c in updates])
+        if staging is None:
+            columns = list(batch[0].keys())
+            unknown = [c for c in columns if c not in table.c]
+            if unknown:
+                raise UpsertError(f"column(s) {unknown} are not columns of {table.fullname}")
+            missing = [k for k in key if k not in columns]
+            if missing:
+                raise UpsertError(f"rows lack the key column(s) {missing}")
+            staging = _quote(f"upsert_{uuid.uuid4().hex[:12]}")
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "
+                f"SELECT {', '.join(_quote(c) for c in columns)} FROM {_target(table)} WITH NO DATA"
             )
-            stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=set_, where=changed)
-        # RETURNING counts the rows actually written (skipped no-op updates return nothing); the driver's
-        # rowcount is not reliable for multi-row VALUES.
-        written += len(conn.execute(stmt.returning(literal_column("1"))).all())
+            conn.exec_driver_sql(f"ALTER TABLE {staging} ADD COLUMN _seq bigint")
+            merge = _merge_sql(table, staging, columns, key)
+            json_columns = {c for c in columns if isinstance(table.c[c].type, JSONB)}
+        _copy(conn, table, staging, columns, json_columns, batch)
+        written += len(conn.exec_driver_sql(merge).all())
+        conn.exec_driver_sql(f"TRUNCATE {staging}")
+    if staging is not None:
+        conn.exec_driver_sql(f"DROP TABLE {staging}")
     return written

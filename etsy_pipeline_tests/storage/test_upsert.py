@@ -7,12 +7,13 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 
 from etsy_pipeline.storage.database import Database
-from etsy_pipeline.storage.models import Listing
+from etsy_pipeline.storage.models import Inventory, Listing
 from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.storage.upsert import UpsertError, bulk_upsert
-from etsy_pipeline_tests.factories import user_with_shop
+from etsy_pipeline_tests.factories import add_listings, user_with_shop
 
 LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
+INVENTORY: Table = Inventory.__table__  # type: ignore[assignment]
 
 
 def _rows(shop_id: int, n: int, price: str = "10.00") -> list[dict[str, object]]:
@@ -46,10 +47,11 @@ def test_a_failing_batch_rolls_back_the_whole_call(db: Database, repos: Reposito
         assert conn.scalar(select(func.count()).select_from(LISTINGS)) == 0
 
 
-def test_wide_batches_are_split_under_the_parameter_limit(db: Database, repos: Repositories) -> None:
+def test_large_batches_load_completely(db: Database, repos: Repositories) -> None:
     _, shop = user_with_shop(repos, "a@example.com")
     with db.engine.begin() as conn:
         assert bulk_upsert(conn, LISTINGS, _rows(shop.id, 13_000), key=["etsy_listing_id"], batch_size=13_000) == 13_000
+        assert conn.scalar(select(func.count()).select_from(LISTINGS)) == 13_000
 
 
 def test_bad_columns_are_named(db: Database) -> None:
@@ -58,3 +60,36 @@ def test_bad_columns_are_named(db: Database) -> None:
             bulk_upsert(conn, LISTINGS, [], key=["listing_key"])
         with pytest.raises(UpsertError, match=r"column\(s\) \['colour'\] are not columns of core.listings"):
             bulk_upsert(conn, LISTINGS, [{"etsy_listing_id": 1, "colour": "red"}], key=["etsy_listing_id"])
+
+
+def test_duplicate_keys_in_one_call_keep_the_last_row(db: Database, repos: Repositories) -> None:
+    _, shop = user_with_shop(repos, "a@example.com")
+    rows = _rows(shop.id, 3)
+    rows.append({**rows[1], "title": "second copy"})  # a listing seen on two pages
+    with db.engine.begin() as conn:
+        assert bulk_upsert(conn, LISTINGS, rows, key=["etsy_listing_id"]) == 3
+        assert conn.scalar(select(Listing.title).where(Listing.etsy_listing_id == 5_001)) == "second copy"
+
+
+def test_a_value_of_the_wrong_type_names_the_column(db: Database, repos: Repositories) -> None:
+    _, shop = user_with_shop(repos, "a@example.com")
+    rows = _rows(shop.id, 2)
+    rows[1]["price"] = "twelve"
+    with pytest.raises(UpsertError, match=r"(?s)rows do not fit core.listings: .*numeric.*twelve.*column price"):
+        with db.engine.begin() as conn:
+            bulk_upsert(conn, LISTINGS, rows, key=["etsy_listing_id"])
+
+
+def test_json_and_array_columns_round_trip(db: Database, repos: Repositories) -> None:
+    _, shop = user_with_shop(repos, "a@example.com")
+    (listing,) = add_listings(db, shop.id, [{"title": "Mug", "tags": ["a", "ü"]}])
+    values = [{"property_id": 513, "value_ids": [1], "values": ["Röd"]}]
+    with db.engine.begin() as conn:
+        bulk_upsert(
+            conn,
+            INVENTORY,
+            [{"listing_id": listing, "shop_id": shop.id, "variation_key": "513:1", "quantity": 2, "property_values": values}],
+            key=["listing_id", "variation_key"],
+        )
+        assert conn.scalar(select(Inventory.property_values)) == values
+        assert conn.scalar(select(Listing.tags)) == ["a", "ü"]

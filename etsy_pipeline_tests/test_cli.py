@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+
+from etsy_pipeline import cli
+from etsy_pipeline.demo import SAMPLE_LISTINGS, run_demo
+from etsy_pipeline.settings import Settings, get_settings
+from etsy_pipeline.storage import migrate
+from etsy_pipeline.storage.database import Database
+from etsy_pipeline.storage.models import Listing, Shop
+
+
+@pytest.fixture
+def env_database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    yield fresh_database_url
+    get_settings.cache_clear()
+
+
+def test_db_commands_move_the_schema(env_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["db", "current"]) == 0
+    assert "revision (none)" in capsys.readouterr().out
+    assert cli.main(["db", "upgrade"]) == 0
+    assert migrate.current(env_database) == migrate.head()
+    assert cli.main(["db", "check"]) == 0
+    assert "models and migrations agree" in capsys.readouterr().out
+    assert cli.main(["db", "downgrade", "base"]) == 0
+    assert migrate.current(env_database) is None
+
+
+def test_keys_generate_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["keys", "generate"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert Fernet(key.encode()).decrypt(Fernet(key.encode()).encrypt(b"x")) == b"x"
+
+
+def test_demo_creates_the_sample_shop_once(settings: Settings, db: Database) -> None:
+    first = run_demo(settings)
+    second = run_demo(settings)
+    assert first.listings == second.listings == len(SAMPLE_LISTINGS)
+    assert first.low_stock == 4  # quantities 3, 2, 0 and 4 are at or below the default threshold of 5
+    assert first.search_hits == 1
+    assert first.cache == "redis" and not first.embedded
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Shop)) == 1
+        assert session.scalar(select(func.count()).select_from(Listing)) == len(SAMPLE_LISTINGS)
+
+
+def test_demo_command_runs_on_embedded_postgres_without_configuration(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TOKEN_ENCRYPTION_KEY"}}
+    env["DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-m", "etsy_pipeline.cli", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "embedded" in result.stdout
+    assert "DemoCraftStudio" in result.stdout
+    assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
+    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()  # stopped cleanly on exit

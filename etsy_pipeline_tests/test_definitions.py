@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy.engine import make_url
+
+from etsy_pipeline.settings import get_settings
+from etsy_pipeline.storage import migrate
+from etsy_pipeline_tests.support.databases import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_code_location_loads_with_its_jobs_and_resources() -> None:
+    from etsy_pipeline.definitions import defs
+
+    repository = defs.get_repository_def()
+    assert {job.name for job in repository.get_all_jobs()} >= {"migrate_database"}
+    assert "storage" in repository.get_top_level_resources()
+
+
+@pytest.fixture
+def dagster_database() -> Iterator[str]:
+    name = f"etsy_pipeline_dagster_{uuid.uuid4().hex[:8]}"
+    url = create_database(name)
+    yield url
+    drop_database(name)
+
+
+def test_dagster_yaml_loads_as_an_instance_on_postgres(
+    dagster_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = make_url(dagster_database)
+    monkeypatch.setenv("DAGSTER_PG_HOST", url.host or "127.0.0.1")
+    monkeypatch.setenv("DAGSTER_PG_PORT", str(url.port or 5432))
+    monkeypatch.setenv("DAGSTER_PG_USER", url.username or "postgres")
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "")
+    monkeypatch.setenv("DAGSTER_PG_DB", url.database or "")
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert instance.get_runs() == []
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 2
+
+
+def test_migrate_job_runs_against_the_configured_database(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from etsy_pipeline.definitions import defs
+
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = defs.resolve_job_def("migrate_database").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    finally:
+        get_settings.cache_clear()
+    assert result.success
+    assert migrate.current(fresh_database_url) == migrate.head()
