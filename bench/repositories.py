@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +30,24 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etsy_pipeline.storage import migrate  # noqa: E402
-from etsy_pipeline.storage.cache import Cache  # noqa: E402
-from etsy_pipeline.storage.database import Database  # noqa: E402
-from etsy_pipeline.storage.models import Listing, ShopDailyMetrics  # noqa: E402
-from etsy_pipeline.storage.partitions import ensure_shop_daily_metrics_partitions  # noqa: E402
-from etsy_pipeline.storage.repositories import (  # noqa: E402
+from etsy_pipeline.storage import migrate
+from etsy_pipeline.storage.base import table_of
+from etsy_pipeline.storage.cache import Cache
+from etsy_pipeline.storage.database import Database
+from etsy_pipeline.storage.models import Listing, ShopDailyMetrics
+from etsy_pipeline.storage.partitions import ensure_shop_daily_metrics_partitions
+from etsy_pipeline.storage.repositories import (
     AnalyticsRepository,
     ListingRepository,
     ShopRepository,
     UserRepository,
 )
-from etsy_pipeline.storage.upsert import bulk_upsert  # noqa: E402
+from etsy_pipeline.storage.upsert import bulk_upsert
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
-METRICS: Table = ShopDailyMetrics.__table__  # type: ignore[assignment]
+LISTINGS: Table = table_of(Listing)
+METRICS: Table = table_of(ShopDailyMetrics)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -106,7 +108,8 @@ def main() -> int:
             with db.engine.begin() as conn:
                 written = bulk_upsert(conn, LISTINGS, rows, key=["etsy_listing_id"])
             elapsed = time.perf_counter() - started
-            print(f"  {label:<12} {written:>8,} rows written  {elapsed:6.2f} s  {args.listings / elapsed:>9,.0f} rows/s")
+            rate = args.listings / elapsed
+            print(f"  {label:<12} {written:>8,} rows written  {elapsed:6.2f} s  {rate:>9,.0f} rows/s")
 
         end = date(2026, 3, 31)
         start = end - timedelta(days=89)
@@ -130,11 +133,12 @@ def main() -> int:
             shops = ShopRepository(db, cache)
             listings = ListingRepository(db, cache)
             analytics = AnalyticsRepository(db, cache)
-            for what, call in (
-                ("shop", lambda: shops.get(user.id, shop.id)),
-                ("100 listings", lambda: listings.by_shop(user.id, shop.id, state="active", limit=100)),
-                ("90 days metrics", lambda: analytics.daily_metrics(user.id, shop.id, start, end)),
-            ):
+            calls: list[tuple[str, Callable[[], object]]] = [
+                ("shop", partial(shops.get, user.id, shop.id)),
+                ("100 listings", partial(listings.by_shop, user.id, shop.id, state="active", limit=100)),
+                ("90 days metrics", partial(analytics.daily_metrics, user.id, shop.id, start, end)),
+            ]
+            for what, call in calls:
                 p50, p95 = measure(call, args.reads)
                 print(f"  {label:<9} {what:<16} {p50:7.3f} / {p95:7.3f}")
         cached_cache.close()

@@ -79,9 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="etsy-pipeline", description="ELT platform for Etsy shop data.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("demo", help="run the pipeline end to end on the embedded default").set_defaults(
-        handler=_demo
-    )
+    commands.add_parser("demo", help="run the pipeline end to end on the embedded default").set_defaults(handler=_demo)
 
     dev = commands.add_parser("dev", help="the Dagster UI against the configured services")
     dev.add_argument("--port", type=int, default=3000, help="web UI port (default 3000)")

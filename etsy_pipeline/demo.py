@@ -10,13 +10,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from etsy_pipeline.runtime import Runtime, open_runtime
 from etsy_pipeline.settings import Settings
 from etsy_pipeline.storage import migrate
+from etsy_pipeline.storage.base import table_of
 from etsy_pipeline.storage.database import redacted
 from etsy_pipeline.storage.models import Inventory, Listing
 from etsy_pipeline.storage.upsert import bulk_upsert
@@ -62,17 +65,12 @@ def _seed_sample_data(rt: Runtime, shop_id: int) -> None:
         for i, (title, tags, price, stock) in enumerate(SAMPLE_LISTINGS)
     ]
     with rt.db.engine.begin() as conn:
-        bulk_upsert(conn, Listing.__table__, listings, key=["etsy_listing_id"])  # type: ignore[arg-type]
-        ids = dict(
-            conn.execute(
-                Listing.__table__.select()  # type: ignore[attr-defined]
-                .with_only_columns(Listing.etsy_listing_id, Listing.id)
-                .where(Listing.shop_id == shop_id)
-            ).all()
-        )
+        bulk_upsert(conn, table_of(Listing), listings, key=["etsy_listing_id"])
+        query = select(Listing.etsy_listing_id, Listing.id).where(Listing.shop_id == shop_id)
+        ids: dict[int, int] = {etsy_id: ident for etsy_id, ident in conn.execute(query)}
         inventory = [
             {
-                "listing_id": ids[row["etsy_listing_id"]],
+                "listing_id": ids[cast(int, row["etsy_listing_id"])],
                 "shop_id": shop_id,
                 "variation_key": f"513:{n}" if len(stock) > 1 else "",
                 "sku": f"DEMO-{i}-{n}",
@@ -83,7 +81,7 @@ def _seed_sample_data(rt: Runtime, shop_id: int) -> None:
             for i, (row, (_, _, price, stock)) in enumerate(zip(listings, SAMPLE_LISTINGS, strict=True))
             for n, qty in enumerate(stock)
         ]
-        bulk_upsert(conn, Inventory.__table__, inventory, key=["listing_id", "variation_key"])  # type: ignore[arg-type]
+        bulk_upsert(conn, table_of(Inventory), inventory, key=["listing_id", "variation_key"])
     rt.cache.invalidate_shop(shop_id)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import select
+
+from etsy_pipeline.storage.base import table_of
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.models import Customer, Inventory, Listing, Order
 from etsy_pipeline.storage.repositories import Repositories
@@ -46,14 +49,9 @@ def add_listings(db: Database, shop_id: int, rows: list[dict[str, Any]]) -> list
         for row in rows
     ]
     with db.engine.begin() as conn:
-        bulk_upsert(conn, Listing.__table__, full, key=["etsy_listing_id"])  # type: ignore[arg-type]
-        ids = {
-            etsy_id: ident
-            for etsy_id, ident in conn.execute(
-                Listing.__table__.select().with_only_columns(Listing.etsy_listing_id, Listing.id)  # type: ignore[attr-defined]
-            )
-        }
-    return [ids[r["etsy_listing_id"]] for r in full]
+        bulk_upsert(conn, table_of(Listing), full, key=["etsy_listing_id"])
+        ids: dict[int, int] = {e: i for e, i in conn.execute(select(Listing.etsy_listing_id, Listing.id))}
+    return [ids[cast(int, r["etsy_listing_id"])] for r in full]
 
 
 def add_inventory(db: Database, shop_id: int, listing_id: int, quantities: list[int]) -> list[int]:
@@ -70,7 +68,7 @@ def add_inventory(db: Database, shop_id: int, listing_id: int, quantities: list[
         for n, qty in enumerate(quantities)
     ]
     with db.engine.begin() as conn:
-        result = conn.execute(Inventory.__table__.insert().returning(Inventory.id), rows)  # type: ignore[attr-defined]
+        result = conn.execute(table_of(Inventory).insert().returning(Inventory.id), rows)
         return [r[0] for r in result]
 
 
@@ -91,7 +89,7 @@ def add_orders(db: Database, shop_id: int, count: int, **overrides: Any) -> list
         for i in range(count)
     ]
     with db.engine.begin() as conn:
-        result = conn.execute(Order.__table__.insert().returning(Order.id), rows)  # type: ignore[attr-defined]
+        result = conn.execute(table_of(Order).insert().returning(Order.id), rows)
         return [r[0] for r in result]
 
 
@@ -110,4 +108,4 @@ def add_customers(db: Database, shop_id: int, spends: list[Decimal]) -> None:
         for i, spend in enumerate(spends)
     ]
     with db.engine.begin() as conn:
-        conn.execute(Customer.__table__.insert(), rows)  # type: ignore[attr-defined]
+        conn.execute(table_of(Customer).insert(), rows)

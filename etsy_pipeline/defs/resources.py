@@ -15,7 +15,7 @@ from etsy_pipeline.runtime import Runtime, open_runtime
 from etsy_pipeline.settings import get_settings
 
 
-class StorageResource(dg.ConfigurableResource):  # type: ignore[misc]
+class StorageResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """PostgreSQL (embedded or DATABASE_URL), the Redis cache and the repositories, opened per run."""
 
     apply_migrations: bool = True

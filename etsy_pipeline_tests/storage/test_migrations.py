@@ -9,11 +9,11 @@ from sqlalchemy.exc import DBAPIError
 from etsy_pipeline.storage import migrate
 from etsy_pipeline.storage.base import OWNED_SCHEMAS, Base
 from etsy_pipeline.storage.database import Database, sqlalchemy_url
-from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.storage.partitions import (
     ensure_shop_daily_metrics_partitions,
     list_shop_daily_metrics_partitions,
 )
+from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline_tests.factories import add_listings, user_with_shop
 
 
@@ -21,7 +21,9 @@ def _tables(url: str) -> set[str]:
     engine = create_engine(sqlalchemy_url(url))
     try:
         inspector = inspect(engine)
-        return {f"{s}.{t}" for s in inspector.get_schema_names() if s in OWNED_SCHEMAS for t in inspector.get_table_names(s)}
+        return {
+            f"{s}.{t}" for s in inspector.get_schema_names() if s in OWNED_SCHEMAS for t in inspector.get_table_names(s)
+        }
     finally:
         engine.dispose()
 
@@ -64,17 +66,20 @@ def test_every_foreign_key_is_indexed(database_url: str) -> None:
 
 def test_partitions_are_created_per_month_on_demand(db: Database) -> None:
     with db.engine.begin() as conn:
-        assert ensure_shop_daily_metrics_partitions(conn, date(2025, 12, 30), date(2026, 2, 2)) == 3
-        assert ensure_shop_daily_metrics_partitions(conn, date(2026, 1, 1), date(2026, 1, 31)) == 0
+        # Years no other test writes, so the count is the months this call created.
+        assert ensure_shop_daily_metrics_partitions(conn, date(2039, 12, 30), date(2040, 2, 2)) == 3
+        assert ensure_shop_daily_metrics_partitions(conn, date(2040, 1, 1), date(2040, 1, 31)) == 0
         names = list_shop_daily_metrics_partitions(conn)
-    assert {"shop_daily_metrics_y2025m12", "shop_daily_metrics_y2026m01", "shop_daily_metrics_y2026m02"} <= set(names)
+    assert {"shop_daily_metrics_y2039m12", "shop_daily_metrics_y2040m01", "shop_daily_metrics_y2040m02"} <= set(names)
 
 
 def test_a_day_without_its_partition_is_refused(db: Database, repos: Repositories) -> None:
     _, shop = user_with_shop(repos, "p@example.com")
     with pytest.raises(DBAPIError, match="no partition"), db.engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO analytics.shop_daily_metrics (shop_id, metric_date, currency_code) VALUES (:s, :d, 'USD')"),
+            text(
+                "INSERT INTO analytics.shop_daily_metrics (shop_id, metric_date, currency_code) VALUES (:s, :d, 'USD')"
+            ),
             {"s": shop.id, "d": date(1999, 1, 1)},
         )
 

@@ -6,14 +6,15 @@ import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 
+from etsy_pipeline.storage.base import table_of
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.models import Inventory, Listing
 from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.storage.upsert import UpsertError, bulk_upsert
 from etsy_pipeline_tests.factories import add_listings, user_with_shop
 
-LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
-INVENTORY: Table = Inventory.__table__  # type: ignore[assignment]
+LISTINGS: Table = table_of(Listing)
+INVENTORY: Table = table_of(Inventory)
 
 
 def _rows(shop_id: int, n: int, price: str = "10.00") -> list[dict[str, object]]:
@@ -56,7 +57,7 @@ def test_large_batches_load_completely(db: Database, repos: Repositories) -> Non
 
 def test_bad_columns_are_named(db: Database) -> None:
     with db.engine.begin() as conn:
-        with pytest.raises(UpsertError, match="key column 'listing_key' is not a column of core.listings"):
+        with pytest.raises(UpsertError, match=r"key column 'listing_key' is not a column of core\.listings"):
             bulk_upsert(conn, LISTINGS, [], key=["listing_key"])
         with pytest.raises(UpsertError, match=r"column\(s\) \['colour'\] are not columns of core.listings"):
             bulk_upsert(conn, LISTINGS, [{"etsy_listing_id": 1, "colour": "red"}], key=["etsy_listing_id"])
@@ -75,9 +76,9 @@ def test_a_value_of_the_wrong_type_names_the_column(db: Database, repos: Reposit
     _, shop = user_with_shop(repos, "a@example.com")
     rows = _rows(shop.id, 2)
     rows[1]["price"] = "twelve"
-    with pytest.raises(UpsertError, match=r"(?s)rows do not fit core.listings: .*numeric.*twelve.*column price"):
-        with db.engine.begin() as conn:
-            bulk_upsert(conn, LISTINGS, rows, key=["etsy_listing_id"])
+    pattern = r"(?s)rows do not fit core.listings: .*numeric.*twelve.*column price"
+    with pytest.raises(UpsertError, match=pattern), db.engine.begin() as conn:
+        bulk_upsert(conn, LISTINGS, rows, key=["etsy_listing_id"])
 
 
 def test_json_and_array_columns_round_trip(db: Database, repos: Repositories) -> None:
@@ -88,7 +89,15 @@ def test_json_and_array_columns_round_trip(db: Database, repos: Repositories) ->
         bulk_upsert(
             conn,
             INVENTORY,
-            [{"listing_id": listing, "shop_id": shop.id, "variation_key": "513:1", "quantity": 2, "property_values": values}],
+            [
+                {
+                    "listing_id": listing,
+                    "shop_id": shop.id,
+                    "variation_key": "513:1",
+                    "quantity": 2,
+                    "property_values": values,
+                }
+            ],
             key=["listing_id", "variation_key"],
         )
         assert conn.scalar(select(Inventory.property_values)) == values

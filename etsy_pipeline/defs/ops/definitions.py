@@ -1,6 +1,5 @@
 """A schema check operators can run from the UI: is the database at the migration head?"""
 
-
 import dagster as dg
 
 from etsy_pipeline.defs.resources import StorageResource

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from etsy_pipeline.storage.base import table_of
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.models import ShopDailyMetrics
 from etsy_pipeline.storage.partitions import ensure_shop_daily_metrics_partitions
@@ -34,9 +35,15 @@ def test_daily_metrics_for_a_range_across_month_partitions(db: Database, repos: 
         ensure_shop_daily_metrics_partitions(conn, days[0], days[-1])
         bulk_upsert(
             conn,
-            ShopDailyMetrics.__table__,  # type: ignore[arg-type]
+            table_of(ShopDailyMetrics),
             [
-                {"shop_id": shop.id, "metric_date": d, "currency_code": "USD", "orders": n, "net_sales": Decimal(n) * 10}
+                {
+                    "shop_id": shop.id,
+                    "metric_date": d,
+                    "currency_code": "USD",
+                    "orders": n,
+                    "net_sales": Decimal(n) * 10,
+                }
                 for n, d in enumerate(days, start=1)
             ],
             key=["shop_id", "metric_date", "currency_code"],

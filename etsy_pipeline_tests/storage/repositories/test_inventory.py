@@ -54,7 +54,9 @@ def test_set_quantity_rolls_back_the_row_when_the_outbox_write_fails(
         repos.inventory.set_quantity(alice.id, item, 1)
     with db.session() as session:
         assert session.scalar(select(Inventory.quantity).where(Inventory.id == item)) == 3
-        assert session.scalar(select(PendingChange.id).where(PendingChange.payload["quantity"].as_integer() == 1)) is None
+        assert (
+            session.scalar(select(PendingChange.id).where(PendingChange.payload["quantity"].as_integer() == 1)) is None
+        )
 
 
 @pytest.mark.parametrize("bad", [-1, 1000, 2.5, True])

@@ -9,7 +9,9 @@ from etsy_pipeline_tests.factories import add_inventory, add_listings, user_with
 
 def test_keyset_pages_cover_every_listing_once(db: Database, repos: Repositories) -> None:
     alice, shop = user_with_shop(repos, "alice@example.com")
-    ids = add_listings(db, shop.id, [{"title": f"Item {i}", "state": "active" if i % 3 else "draft"} for i in range(250)])
+    ids = add_listings(
+        db, shop.id, [{"title": f"Item {i}", "state": "active" if i % 3 else "draft"} for i in range(250)]
+    )
     seen: list[int] = []
     after = None
     pages = 0
@@ -38,7 +40,7 @@ def test_by_shop_is_scoped_and_validates_arguments(db: Database, repos: Reposito
         repos.listings.by_shop(alice.id, shop.id, state="sold")
     with pytest.raises(InvalidArgumentError, match="limit must be between 1 and 1000, got 0"):
         repos.listings.by_shop(alice.id, shop.id, limit=0)
-    with pytest.raises(InvalidArgumentError, match="after must be a cursor .* got 'abc'"):
+    with pytest.raises(InvalidArgumentError, match=r"after must be a cursor .* got 'abc'"):
         repos.listings.by_shop(alice.id, shop.id, after="abc")
 
 

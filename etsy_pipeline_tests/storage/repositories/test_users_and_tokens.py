@@ -65,7 +65,12 @@ def test_key_rotation_rewrites_every_token(db: Database, repos: Repositories, en
     for n in range(3):
         user = repos.users.create(f"s{n}@example.com")
         repos.tokens.save(
-            user.id, access_token=f"a{n}", refresh_token=f"r{n}", access_expires_at=EXPIRES, refresh_expires_at=None, scopes=[]
+            user.id,
+            access_token=f"a{n}",
+            refresh_token=f"r{n}",
+            access_expires_at=EXPIRES,
+            refresh_expires_at=None,
+            scopes=[],
         )
     new_key = generate_key()
     counts = rotate_keys(db, Cipher(f"{new_key},{encryption_key}"), batch_size=2)
