@@ -8,8 +8,9 @@ applied. The change records the listing's Etsy `updated_timestamp` so the push c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Select, func, select, update
 
 from etsy_pipeline.storage.models import Inventory, Listing, PendingChange, Shop
 from etsy_pipeline.storage.models.ops import PRIORITY_CRITICAL
@@ -24,6 +25,19 @@ from etsy_pipeline.storage.repositories.views import InventoryView, PendingChang
 MAX_QUANTITY = 999  # Etsy's per-offering ceiling
 
 
+def offering_query() -> Select[Inventory, int, str]:
+    """Offerings with the Etsy id and title of their listing (what `InventoryView` shows)."""
+    return select(Inventory, Listing.etsy_listing_id, Listing.title.label("listing_title")).join(
+        Listing, Listing.id == Inventory.listing_id
+    )
+
+
+def offering_views(rows: Iterable[Row[Inventory, int, str]]) -> list[InventoryView]:
+    return [
+        to_view(InventoryView, r[0], etsy_listing_id=r.etsy_listing_id, listing_title=r.listing_title) for r in rows
+    ]
+
+
 class InventoryRepository(Repository):
     def by_listing(self, user_id: int, listing_id: int) -> list[InventoryView]:
         """Every offering of one of the user's listings, deleted ones excluded."""
@@ -33,21 +47,13 @@ class InventoryRepository(Repository):
 
         def load() -> list[InventoryView]:
             with self.db.session() as session:
-                rows = session.execute(
-                    select(Inventory, Listing.etsy_listing_id, Listing.title.label("listing_title"))
-                    .join(Listing, Listing.id == Inventory.listing_id)
-                    .where(Listing.id == listing_id, Inventory.is_deleted.is_(False))
-                    .order_by(Inventory.variation_key, Inventory.id)
-                ).all()
-            return [
-                to_view(
-                    InventoryView,
-                    r.Inventory,
-                    etsy_listing_id=r.etsy_listing_id,
-                    listing_title=r.listing_title,
+                return offering_views(
+                    session.execute(
+                        offering_query()
+                        .where(Listing.id == listing_id, Inventory.is_deleted.is_(False))
+                        .order_by(Inventory.variation_key, Inventory.id)
+                    )
                 )
-                for r in rows
-            ]
 
         return self.cache.get_or_load(
             user_id=user_id,

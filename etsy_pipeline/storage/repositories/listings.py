@@ -3,7 +3,7 @@ search over title, tags and description, and low-stock offerings."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from etsy_pipeline.storage.cache import Cache
 from etsy_pipeline.storage.database import Database
@@ -17,6 +17,7 @@ from etsy_pipeline.storage.repositories.base import (
     require_shop,
     to_view,
 )
+from etsy_pipeline.storage.repositories.inventory import offering_query, offering_views
 from etsy_pipeline.storage.repositories.views import InventoryView, ListingView, Page, SearchHit
 
 DEFAULT_LOW_STOCK_THRESHOLD = 5
@@ -113,23 +114,16 @@ class ListingRepository(Repository):
                 limit = shop.low_stock_threshold
             if limit is None:
                 limit = self.low_stock_threshold
-            rows = session.execute(
-                select(Inventory, Listing.etsy_listing_id, Listing.title.label("listing_title"))
-                .join(Listing, and_(Listing.id == Inventory.listing_id, Listing.state == "active"))
-                .where(
-                    Inventory.shop_id == shop_id,
-                    Inventory.quantity <= limit,
-                    Inventory.is_enabled.is_(True),
-                    Inventory.is_deleted.is_(False),
+            return offering_views(
+                session.execute(
+                    offering_query()
+                    .where(
+                        Listing.state == "active",
+                        Inventory.shop_id == shop_id,
+                        Inventory.quantity <= limit,
+                        Inventory.is_enabled.is_(True),
+                        Inventory.is_deleted.is_(False),
+                    )
+                    .order_by(Inventory.quantity, Inventory.id)
                 )
-                .order_by(Inventory.quantity, Inventory.id)
             )
-            return [
-                to_view(
-                    InventoryView,
-                    row.Inventory,
-                    etsy_listing_id=row.etsy_listing_id,
-                    listing_title=row.listing_title,
-                )
-                for row in rows
-            ]
