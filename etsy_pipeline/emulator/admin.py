@@ -1,0 +1,122 @@
+"""The admin API under /_emulator/: what tests, benchmarks and the demo use to drive and inspect the emulator.
+
+- GET  credentials  the app's keystring and shared secret, and per seller an e-mail, ids and refresh token
+- POST reset        back to the seed's data
+- POST advance      {"hours": N}: move the simulated clock, generating orders, shipments, edits, reviews
+- GET/POST faults   fault rates (see faults.FaultConfig)
+- GET/POST quirks   Etsy's quirks, each switchable (see state.Quirks)
+- POST revoke       {"user_id": N}: revoke a user's tokens, as a password change on Etsy does
+- GET  stats        calls per operationId, 429s, shipments per receipt, inventory writes per listing
+- GET  clock        the simulated time
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from etsy_pipeline.emulator.activity import advance
+from etsy_pipeline.emulator.errors import BadRequest, EtsyError
+from etsy_pipeline.emulator.faults import parse_config
+from etsy_pipeline.emulator.state import EmulatorState, Quirks
+
+Handler = Callable[[EmulatorState, Any], Any]
+MAX_ADVANCE_HOURS = 24 * 90
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def _payload(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("admin requests take a JSON object body") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("admin requests take a JSON object body")
+    return payload
+
+
+def _wrap(state: EmulatorState, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            payload = await _payload(request) if request.method == "POST" else {}
+            with state.lock:
+                return _json(handler(state, payload))
+        except EtsyError as exc:
+            return _json(exc.body(), exc.status)
+
+    return endpoint
+
+
+def _credentials(state: EmulatorState, _: Any) -> Any:
+    return state.credentials()
+
+
+def _reset(state: EmulatorState, _: Any) -> Any:
+    state.reset()
+    return {"reset": True, "clock": state.clock.now()}
+
+
+def _advance(state: EmulatorState, payload: Any) -> Any:
+    hours = payload.get("hours")
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= MAX_ADVANCE_HOURS:
+        raise BadRequest(f"hours must be a number above 0 and at most {MAX_ADVANCE_HOURS}, got {hours!r}")
+    return advance(state, hours)
+
+
+def _faults(state: EmulatorState, payload: Any) -> Any:
+    if payload:
+        state.faults.configure(parse_config(payload, state.faults.config))
+    return state.faults.config.to_dict()
+
+
+def _quirks(state: EmulatorState, payload: Any) -> Any:
+    if payload:
+        known = {f.name for f in fields(Quirks)}
+        unknown = sorted(set(payload) - known)
+        if unknown:
+            raise BadRequest(f"unknown quirk(s) {unknown}; known: {sorted(known)}")
+        values = state.quirks.to_dict() | payload
+        state.quirks = Quirks(**values)
+        state.changed()
+    return state.quirks.to_dict()
+
+
+def _revoke(state: EmulatorState, payload: Any) -> Any:
+    user_id = payload.get("user_id")
+    if not isinstance(user_id, int) or user_id not in state.world.users:
+        raise BadRequest(f"user_id must be a seeded user's id, got {user_id!r}")
+    return {"revoked_tokens": state.auth.revoke(user_id)}
+
+
+def _stats(state: EmulatorState, _: Any) -> Any:
+    return state.stats.to_dict()
+
+
+def _clock(state: EmulatorState, _: Any) -> Any:
+    return {"now": state.clock.now(), "advances": state.advances}
+
+
+def routes(state: EmulatorState) -> list[Route]:
+    table: list[tuple[str, Handler, list[str]]] = [
+        ("credentials", _credentials, ["GET"]),
+        ("reset", _reset, ["POST"]),
+        ("advance", _advance, ["POST"]),
+        ("faults", _faults, ["GET", "POST"]),
+        ("quirks", _quirks, ["GET", "POST"]),
+        ("revoke", _revoke, ["POST"]),
+        ("stats", _stats, ["GET"]),
+        ("clock", _clock, ["GET"]),
+    ]
+    return [Route(f"/_emulator/{name}", _wrap(state, handler), methods=methods) for name, handler, methods in table]

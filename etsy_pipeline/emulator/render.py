@@ -1,0 +1,472 @@
+"""Etsy's JSON shapes, complete: every property the OpenAPI schema lists, null where Etsy sends null.
+
+Both timestamp spellings Etsy sends (`create_timestamp`/`created_timestamp`, …) carry the same value. Money is
+`{amount, divisor, currency_code}`. The conformance tests validate these against Etsy's document with every
+listed property required and no other allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from etsy_pipeline.emulator.generator import fee
+from etsy_pipeline.emulator.models import (
+    Currency,
+    Image,
+    Inventory,
+    LedgerEntry,
+    Listing,
+    Product,
+    PropertyValue,
+    Receipt,
+    Review,
+    Section,
+    Shop,
+    Transaction,
+    User,
+    Video,
+)
+
+Json = dict[str, Any]
+IMAGE_HOST = "https://i.etsystatic.com"
+
+
+def money(amount: int, currency: Currency) -> Json:
+    return {"amount": amount, "divisor": currency.divisor, "currency_code": currency.code}
+
+
+def user(u: User) -> Json:
+    return {
+        "user_id": u.user_id,
+        "primary_email": None,  # Etsy grants e-mail access case by case; null by default
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+        "image_url_75x75": None,
+    }
+
+
+def shop(s: Shop, active_listings: int, sold: int, reviews: tuple[int, float | None]) -> Json:
+    return {
+        "shop_id": s.shop_id,
+        "user_id": s.user_id,
+        "shop_name": s.shop_name,
+        "create_date": s.created,
+        "created_timestamp": s.created,
+        "title": s.title,
+        "announcement": s.announcement,
+        "currency_code": s.currency.code,
+        "is_vacation": False,
+        "vacation_message": None,
+        "sale_message": "Thank you for your order!",
+        "digital_sale_message": None,
+        "update_date": s.updated,
+        "updated_timestamp": s.updated,
+        "listing_active_count": active_listings,
+        "digital_listing_count": 0,
+        "login_name": s.shop_name.lower(),
+        "accepts_custom_requests": True,
+        "policy_welcome": None,
+        "policy_payment": None,
+        "policy_shipping": None,
+        "policy_refunds": None,
+        "policy_additional": None,
+        "policy_seller_info": None,
+        "policy_update_date": s.created,
+        "policy_has_private_receipt_info": False,
+        "has_unstructured_policies": False,
+        "policy_privacy": None,
+        "vacation_autoreply": None,
+        "url": f"https://www.etsy.com/shop/{s.shop_name}",
+        "image_url_760x100": None,
+        "num_favorers": s.num_favorers,
+        "languages": ["en-US"],
+        "icon_url_fullxfull": None,
+        "is_using_structured_policies": True,
+        "has_onboarded_structured_policies": True,
+        "include_dispute_form_link": False,
+        "is_direct_checkout_onboarded": True,
+        "is_etsy_payments_onboarded": True,
+        "is_calculated_eligible": True,
+        "is_opted_in_to_buyer_promise": True,
+        "is_shop_us_based": s.country_iso == "US",
+        "transaction_sold_count": sold,
+        "shipping_from_country_iso": s.country_iso,
+        "shop_location_country_iso": s.country_iso,
+        "review_count": reviews[0],
+        "review_average": reviews[1],
+    }
+
+
+def section(s: Section, user_id: int, active_listing_count: int) -> Json:
+    return {
+        "shop_section_id": s.shop_section_id,
+        "title": s.title,
+        "rank": s.rank,
+        "user_id": user_id,
+        "active_listing_count": active_listing_count,
+    }
+
+
+def image(listing_id: int, i: Image) -> Json:
+    base = f"{IMAGE_HOST}/{listing_id}/r/il/{i.hex_code.lower()}/{i.listing_image_id}"
+    red, green, blue = (int(i.hex_code[k : k + 2], 16) for k in (0, 2, 4))
+    return {
+        "listing_id": listing_id,
+        "listing_image_id": i.listing_image_id,
+        "hex_code": i.hex_code,
+        "red": red,
+        "green": green,
+        "blue": blue,
+        "hue": (red * 360) // 256,
+        "saturation": 40,
+        "brightness": max(red, green, blue) * 100 // 255,
+        "is_black_and_white": False,
+        "creation_tsz": i.created,
+        "created_timestamp": i.created,
+        "rank": i.rank,
+        "url_75x75": f"{base}/il_75x75.jpg",
+        "url_170x135": f"{base}/il_170x135.jpg",
+        "url_570xN": f"{base}/il_570xN.jpg",
+        "url_fullxfull": f"{base}/il_fullxfull.jpg",
+        "full_height": i.height,
+        "full_width": i.width,
+        "alt_text": i.alt_text,
+    }
+
+
+def video(v: Video) -> Json:
+    return {
+        "video_id": v.video_id,
+        "height": v.height,
+        "width": v.width,
+        "thumbnail_url": f"https://v.etsystatic.com/video/upload/{v.video_id}/thumb.jpg",
+        "video_url": f"https://v.etsystatic.com/video/upload/{v.video_id}/video.mp4",
+        "video_state": "active",
+    }
+
+
+def property_value(p: PropertyValue) -> Json:
+    return {
+        "property_id": p.property_id,
+        "property_name": p.property_name,
+        "scale_id": None,
+        "scale_name": None,
+        "value_ids": [p.value_id],
+        "values": [p.value],
+    }
+
+
+def product(p: Product, currency: Currency) -> Json:
+    o = p.offering
+    return {
+        "product_id": p.product_id,
+        "sku": p.sku,
+        "is_deleted": False,
+        "offerings": [
+            {
+                "offering_id": o.offering_id,
+                "quantity": o.quantity,
+                "is_enabled": o.is_enabled,
+                "is_deleted": False,
+                "price": money(o.price, currency),
+                "readiness_state_id": o.readiness_state_id,
+            }
+        ],
+        "property_values": [property_value(v) for v in p.property_values],
+    }
+
+
+def inventory(inv: Inventory, currency: Currency) -> Json:
+    return {
+        "products": [product(p, currency) for p in inv.products],
+        "price_on_property": list(inv.price_on_property),
+        "quantity_on_property": list(inv.quantity_on_property),
+        "sku_on_property": list(inv.sku_on_property),
+        "readiness_state_on_property": [],
+    }
+
+
+def listing(item: Listing, currency: Currency) -> Json:
+    """A ShopListing (no associations)."""
+    return {
+        "listing_id": item.listing_id,
+        "user_id": item.user_id,
+        "shop_id": item.shop_id,
+        "title": item.title,
+        "description": item.description,
+        "rich_description": None,
+        "state": item.state,
+        "creation_timestamp": item.created,
+        "created_timestamp": item.created,
+        "ending_timestamp": item.created + 120 * 86_400,
+        "original_creation_timestamp": item.created,
+        "last_modified_timestamp": item.updated,
+        "updated_timestamp": item.updated,
+        "state_timestamp": item.state_timestamp,
+        "quantity": item.quantity,
+        "shop_section_id": item.shop_section_id,
+        "featured_rank": -1,
+        "url": f"https://www.etsy.com/listing/{item.listing_id}",
+        "num_favorers": item.num_favorers,
+        "non_taxable": False,
+        "is_taxable": True,
+        "is_customizable": False,
+        "is_personalizable": False,
+        "listing_type": item.listing_type,
+        "tags": list(item.tags),
+        "materials": list(item.materials),
+        "shipping_profile_id": None if item.listing_type == "download" else item.shop_id + 7,
+        "return_policy_id": None,
+        "processing_min": item.processing_min,
+        "processing_max": item.processing_max,
+        "who_made": item.who_made,
+        "when_made": item.when_made,
+        "is_supply": item.is_supply,
+        "item_weight": None,
+        "item_weight_unit": None,
+        "item_length": None,
+        "item_width": None,
+        "item_height": None,
+        "item_dimensions_unit": None,
+        "is_private": False,
+        "style": [],
+        "file_data": None,
+        "has_variations": item.has_variations,
+        "should_auto_renew": True,
+        "language": "en-US",
+        "price": money(item.price, currency),
+        "converted_price": None,
+        "taxonomy_id": item.taxonomy_id,
+        "readiness_state_id": item.readiness_state_id,
+        "suggested_title": None,
+    }
+
+
+def listing_with_associations(
+    item: Listing,
+    currency: Currency,
+    *,
+    owner: bool,
+    includes: set[str],
+    shop_json: Json | None = None,
+    user_json: Json | None = None,
+) -> Json:
+    body = listing(item, currency)
+    body.update(
+        {
+            "shipping_profile": None,
+            "user": user_json if "User" in includes else None,
+            "shop": shop_json if "Shop" in includes else None,
+            "images": [image(item.listing_id, i) for i in item.images] if "Images" in includes else [],
+            "videos": [video(v) for v in item.videos] if "Videos" in includes else [],
+            "inventory": inventory(item.inventory, currency) if "Inventory" in includes else None,
+            "production_partners": [],
+            "skus": [p.sku for p in item.inventory.products] if owner else [],
+            "translations": None,
+            "views": item.views,
+            "personalization": None,
+            "buyer_price": None,
+        }
+    )
+    return body
+
+
+def transaction(t: Transaction, r: Receipt, seller_user_id: int, currency: Currency) -> Json:
+    return {
+        "transaction_id": t.transaction_id,
+        "title": t.title,
+        "description": None,
+        "seller_user_id": seller_user_id,
+        "buyer_user_id": r.buyer_user_id,
+        "create_timestamp": t.created,
+        "created_timestamp": t.created,
+        "paid_timestamp": t.paid if r.is_paid else None,
+        "shipped_timestamp": t.shipped,
+        "quantity": t.quantity,
+        "listing_image_id": t.image_id,
+        "receipt_id": r.receipt_id,
+        "is_digital": False,
+        "file_data": "",
+        "listing_id": t.listing_id,
+        "transaction_type": "listing",
+        "product_id": t.product_id,
+        "sku": t.sku,
+        "price": money(t.price, currency),
+        "shipping_cost": money(t.shipping_cost, currency),
+        "variations": [
+            {
+                "property_id": v.property_id,
+                "value_id": v.value_id,
+                "formatted_name": v.property_name,
+                "formatted_value": v.value,
+                "question_id": None,
+            }
+            for v in t.property_values
+        ],
+        "product_data": [property_value(v) for v in t.property_values],
+        "shipping_profile_id": r.shop_id + 7,
+        "min_processing_days": 1,
+        "max_processing_days": 3,
+        "shipping_method": None,
+        "shipping_upgrade": None,
+        "expected_ship_date": t.created + 3 * 86_400,
+        "buyer_coupon": 0.0,
+        "shop_coupon": t.shop_coupon,
+    }
+
+
+def receipt(r: Receipt, s: Shop, seller_email: str) -> Json:
+    c = s.currency
+    a = r.address
+    lines = [a.name, a.first_line, a.second_line, f"{a.city} {a.state or ''} {a.zip}".replace("  ", " "), a.country_iso]
+    return {
+        "receipt_id": r.receipt_id,
+        "receipt_type": 0,
+        "seller_user_id": s.user_id,
+        "seller_email": seller_email,
+        "buyer_user_id": r.buyer_user_id,
+        "buyer_email": None,  # Etsy withholds buyer e-mail unless granted access
+        "name": a.name,
+        "first_line": a.first_line,
+        "second_line": a.second_line,
+        "city": a.city,
+        "state": a.state,
+        "zip": a.zip,
+        "status": r.status,
+        "formatted_address": "\n".join(line for line in lines if line),
+        "country_iso": a.country_iso,
+        "payment_method": r.payment_method,
+        "payment_email": None,
+        "message_from_seller": None,
+        "message_from_buyer": r.message_from_buyer,
+        "message_from_payment": None,
+        "is_paid": r.is_paid,
+        "is_shipped": r.is_shipped,
+        "create_timestamp": r.created,
+        "created_timestamp": r.created,
+        "update_timestamp": r.updated,
+        "updated_timestamp": r.updated,
+        "is_gift": r.is_gift,
+        "gift_message": r.gift_message,
+        "gift_sender": a.name.split(" ")[0] if r.is_gift else "",
+        "grandtotal": money(r.grandtotal, c),
+        "subtotal": money(r.subtotal, c),
+        "total_price": money(r.total_price, c),
+        "total_shipping_cost": money(r.shipping, c),
+        "total_tax_cost": money(r.tax, c),
+        "total_vat_cost": money(0, c),
+        "discount_amt": money(r.discount, c),
+        "gift_wrap_price": money(r.gift_wrap, c),
+        "shipments": [
+            {
+                "receipt_shipping_id": sh.receipt_shipping_id,
+                "shipment_notification_timestamp": sh.created,
+                "carrier_name": sh.carrier_name,
+                "tracking_code": sh.tracking_code,
+            }
+            for sh in r.shipments
+        ],
+        "transactions": [transaction(t, r, s.user_id, c) for t in r.transactions],
+        "refunds": [
+            {
+                "amount": money(f.amount, c),
+                "created_timestamp": f.created,
+                "reason": f.reason,
+                "note_from_issuer": f.note,
+                "status": "complete",
+            }
+            for f in r.refunds
+        ],
+    }
+
+
+def payment(r: Receipt, s: Shop) -> Json:
+    c = s.currency
+    gross = r.grandtotal
+    fees = fee(gross, c.divisor)
+    refunded = r.refunded
+    adjustments: list[Json] = [
+        {
+            "payment_adjustment_id": r.receipt_id * 10 + n,
+            "payment_id": r.receipt_id + 5_000_000_000,
+            "status": "COMPLETED",
+            "is_success": True,
+            "user_id": s.user_id,
+            "reason_code": "item_damaged" if f.amount == gross else "other",
+            "total_adjustment_amount": f.amount,
+            "shop_total_adjustment_amount": f.amount,
+            "buyer_total_adjustment_amount": f.amount,
+            "total_fee_adjustment_amount": 0,
+            "create_timestamp": f.created,
+            "created_timestamp": f.created,
+            "update_timestamp": f.created,
+            "updated_timestamp": f.created,
+            "payment_adjustment_items": [],
+        }
+        for n, f in enumerate(r.refunds, start=1)
+    ]
+    last_change = max([r.updated, *[f.created for f in r.refunds]])
+    return {
+        "payment_id": r.receipt_id + 5_000_000_000,
+        "buyer_user_id": r.buyer_user_id,
+        "shop_id": r.shop_id,
+        "receipt_id": r.receipt_id,
+        "amount_gross": money(gross, c),
+        "amount_fees": money(fees, c),
+        "amount_net": money(gross - fees, c),
+        "posted_gross": money(gross, c) if r.is_shipped else None,
+        "posted_fees": money(fees, c) if r.is_shipped else None,
+        "posted_net": money(gross - fees, c) if r.is_shipped else None,
+        "adjusted_gross": money(gross - refunded, c) if refunded else None,
+        "adjusted_fees": money(fees, c) if refunded else None,
+        "adjusted_net": money(gross - fees - refunded, c) if refunded else None,
+        "currency": c.code,
+        "shop_currency": c.code,
+        "buyer_currency": r.buyer_currency or c.code,
+        "shipping_user_id": r.buyer_user_id,
+        "shipping_address_id": r.receipt_id + 7_000_000_000,
+        "billing_address_id": r.receipt_id + 8_000_000_000,
+        "status": "settled" if r.is_shipped else "authed",
+        "shipped_timestamp": r.shipments[0].created if r.shipments else None,
+        "create_timestamp": r.created,
+        "created_timestamp": r.created,
+        "update_timestamp": last_change,
+        "updated_timestamp": last_change,
+        "payment_adjustments": adjustments,
+    }
+
+
+def ledger_entry(e: LedgerEntry) -> Json:
+    return {
+        "entry_id": e.entry_id,
+        "ledger_id": e.ledger_id,
+        "sequence_number": e.sequence_number,
+        "amount": e.amount,
+        "currency": e.currency,
+        "description": e.description,
+        "balance": e.balance,
+        "create_date": e.created,
+        "created_timestamp": e.created,
+        "ledger_type": e.ledger_type,
+        "reference_type": e.reference_type,
+        "reference_id": e.reference_id,
+        "parent_entry_id": 0,
+        "payment_adjustments": [],
+    }
+
+
+def review(r: Review) -> Json:
+    return {
+        "shop_id": r.shop_id,
+        "listing_id": r.listing_id,
+        "transaction_id": r.transaction_id,
+        "buyer_user_id": r.buyer_user_id,
+        "rating": r.rating,
+        "review": r.review,
+        "language": r.language,
+        "image_url_fullxfull": None,
+        "create_timestamp": r.created,
+        "created_timestamp": r.created,
+        "update_timestamp": r.created,
+        "updated_timestamp": r.created,
+    }
