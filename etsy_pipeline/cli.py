@@ -75,6 +75,31 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _emulator(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.emulator.server import serve
+    from etsy_pipeline.emulator.state import Config
+
+    config = Config(seed=args.seed, scale=args.scale, qps=args.qps, qpd=args.qpd)
+    console.print(f"Etsy API emulator on http://{args.host}:{args.port} (seed {args.seed}, scale {args.scale})")
+    console.print(f"credentials: http://{args.host}:{args.port}/_emulator/credentials")
+    serve(args.host, args.port, config)
+    return 0
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"port must be from 1 to 65535, got {value}")
+    return port
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="etsy-pipeline", description="ELT platform for Etsy shop data.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -89,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "downgrade", "current", "check"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
     db.set_defaults(handler=_db)
+
+    emulator = commands.add_parser("emulator", help="the local Etsy API emulator")
+    emulator_commands = emulator.add_subparsers(dest="emulator_command", required=True, metavar="COMMAND")
+    serve = emulator_commands.add_parser("serve", help="serve the emulator over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8787)
+    serve.add_argument("--seed", type=int, default=42, help="data seed (same seed, same data)")
+    serve.add_argument("--scale", choices=["tiny", "small", "medium", "large"], default="small")
+    serve.add_argument("--qps", type=_non_negative, default=10, help="calls per second (0: no limit)")
+    serve.add_argument("--qpd", type=_non_negative, default=10_000, help="calls per rolling day (0: no limit)")
+    serve.set_defaults(handler=_emulator)
 
     keys = commands.add_parser("keys", help="encryption keys for tokens and personal data")
     keys.add_argument("action", choices=["generate", "rotate"])

@@ -107,11 +107,13 @@ def get_images(call: Call) -> Json:
 
 def get_inventory(call: Call) -> Json:
     item = owned_listing(call)
-    includes = params.choice(call.query, "includes", ("Listing",), "")
+    params.choice(call.query, "includes", ("Listing",), "")
     params.boolean(call.query, "show_deleted")
     currency = call.state.world.shops[item.shop_id].currency
     body = render.inventory(item.inventory, currency)
-    body["listing"] = render.listing(item, currency) if includes == "Listing" else None
+    # The document's ListingInventoryWithAssociations lists `listing` as a non-nullable object, so it is always
+    # sent; `includes=Listing` is accepted for compatibility.
+    body["listing"] = render.listing(item, currency)
     return body
 
 
