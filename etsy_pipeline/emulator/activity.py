@@ -69,6 +69,19 @@ def _touch(state: EmulatorState, receipt: Receipt, when: int) -> None:
     state.receipt_index[receipt.shop_id].touch(receipt, old)
 
 
+def refund(state: EmulatorState, receipt: Receipt, amount: int, when: int) -> None:
+    """Refund part or all of an order. Etsy does not stamp `updated_timestamp` for it (quirk on by default)."""
+    full = receipt.refunded + amount >= receipt.grandtotal
+    receipt.refunds.append(Refund(amount, when, "Item damaged" if full else "Partial refund", None))
+    receipt.status = "fully refunded" if full else "partially refunded"
+    if state.quirks.refunds_bump_updated:
+        _touch(state, receipt, when)
+    _ledger(state, state.world.shops[receipt.shop_id], when, -amount, "Refund to buyer", str(receipt.receipt_id))
+    if state.pending_ledger and not state.advancing:
+        _post_ledger(state)
+    state.changed()
+
+
 def _new_orders(state: EmulatorState, gen: Generator, shop: Shop, start: int, end: int, out: Counter[str]) -> None:
     rng = gen.rng
     sellable = [x for x in state.world.listings.values() if x.shop_id == shop.shop_id and x.state == "active"]
@@ -131,13 +144,7 @@ def _progress(state: EmulatorState, gen: Generator, shop: Shop, start: int, end:
             gen.maybe_review(r, end)
         elif r.is_delivered and not r.refunds and rng.random() < 0.00005 * (end - start) / 3600:
             full = rng.random() < 0.5
-            amount = r.grandtotal if full else max(1, r.subtotal // 4)
-            when = rng.randrange(start, end)
-            r.refunds.append(Refund(amount, when, "Item damaged" if full else "Partial refund", None))
-            r.status = "fully refunded" if full else "partially refunded"
-            if state.quirks.refunds_bump_updated:
-                _touch(state, r, when)
-            _ledger(state, shop, when, -amount, "Refund to buyer", str(r.receipt_id))
+            refund(state, r, r.grandtotal if full else max(1, r.subtotal // 4), rng.randrange(start, end))
             out["refunded"] += 1
 
 
@@ -175,6 +182,7 @@ def advance(state: EmulatorState, hours: float) -> dict[str, Any]:
     start = state.clock.now()
     end = start + seconds
     state.advances += 1
+    state.advancing = True
     gen = Generator(f"{state.config.seed}:{state.advances}", state.config.scale, world=state.world)
     out: Counter[str] = Counter()
     reviews_before = len(state.world.reviews)
@@ -186,6 +194,7 @@ def advance(state: EmulatorState, hours: float) -> dict[str, Any]:
     state.world.reviews.sort(key=lambda r: r.created)
     out["new_reviews"] = len(state.world.reviews) - reviews_before
     _post_ledger(state)
+    state.advancing = False
     state.clock.advance(seconds)
     _tabulate_views(state, state.clock.now(), out)
     state.changed()

@@ -5,6 +5,8 @@
 - POST advance      {"hours": N}: move the simulated clock, generating orders, shipments, edits, reviews
 - GET/POST faults   fault rates (see faults.FaultConfig)
 - GET/POST quirks   Etsy's quirks, each switchable (see state.Quirks)
+- POST refund       {"receipt_id": N, "amount": minor units (default: all)}: refund as a seller would on
+                    Etsy; like Etsy, it leaves updated_timestamp alone unless the quirk is switched off
 - POST revoke       {"user_id": N}: revoke a user's tokens, as a password change on Etsy does
 - GET  stats        calls per operationId, 429s, shipments per receipt, inventory writes per listing
 - GET  clock        the simulated time
@@ -21,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from etsy_pipeline.emulator.activity import advance
+from etsy_pipeline.emulator.activity import advance, refund
 from etsy_pipeline.emulator.errors import BadRequest, EtsyError
 from etsy_pipeline.emulator.faults import parse_config
 from etsy_pipeline.emulator.state import EmulatorState, Quirks
@@ -93,6 +95,18 @@ def _quirks(state: EmulatorState, payload: Any) -> Any:
     return state.quirks.to_dict()
 
 
+def _refund(state: EmulatorState, payload: Any) -> Any:
+    receipt = state.world.receipts.get(payload.get("receipt_id"))
+    if receipt is None:
+        raise BadRequest(f"receipt_id must be an existing receipt's id, got {payload.get('receipt_id')!r}")
+    left = receipt.grandtotal - receipt.refunded
+    amount = payload.get("amount", left)
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= left:
+        raise BadRequest(f"amount must be an integer from 1 to {left} (minor units), got {amount!r}")
+    refund(state, receipt, amount, state.clock.now())
+    return {"receipt_id": receipt.receipt_id, "status": receipt.status, "updated_timestamp": receipt.updated}
+
+
 def _revoke(state: EmulatorState, payload: Any) -> Any:
     user_id = payload.get("user_id")
     if not isinstance(user_id, int) or user_id not in state.world.users:
@@ -115,6 +129,7 @@ def routes(state: EmulatorState) -> list[Route]:
         ("advance", _advance, ["POST"]),
         ("faults", _faults, ["GET", "POST"]),
         ("quirks", _quirks, ["GET", "POST"]),
+        ("refund", _refund, ["POST"]),
         ("revoke", _revoke, ["POST"]),
         ("stats", _stats, ["GET"]),
         ("clock", _clock, ["GET"]),

@@ -89,6 +89,7 @@ class EmulatorState:
             self.quirks = Quirks()
             self.advances = 0
             self.pending_ledger: dict[int, list[tuple[int, int, str, str]]] = {}
+            self.advancing = False
             self.last_tabulation_day = self.clock.now() // 86_400
             self._index()
 

@@ -37,7 +37,8 @@ class Seller:
 
 
 def make_state(**overrides: Any) -> EmulatorState:
-    return EmulatorState(Config(**({"seed": 42, "scale": "small", "qps": 0, "qpd": 0, "frozen_clock": True} | overrides)))
+    defaults: dict[str, Any] = {"seed": 42, "scale": "small", "qps": 0, "qpd": 0, "frozen_clock": True}
+    return EmulatorState(Config(**(defaults | overrides)))
 
 
 def login(client: TestClient, state: EmulatorState, index: int = 0) -> Seller:
@@ -45,12 +46,22 @@ def login(client: TestClient, state: EmulatorState, index: int = 0) -> Seller:
     user = credentials["users"][index]
     token = client.post(
         "/v3/public/oauth/token",
-        data={"grant_type": "refresh_token", "client_id": credentials["keystring"], "refresh_token": user["refresh_token"]},
+        data={
+            "grant_type": "refresh_token",
+            "client_id": credentials["keystring"],
+            "refresh_token": user["refresh_token"],
+        },
     ).json()
     return Seller(
-        client, state, credentials["api_key"], credentials["keystring"], user["user_id"], user["shop_id"],
-        token["access_token"], token["refresh_token"],
-    )  # fmt: skip
+        client,
+        state,
+        credentials["api_key"],
+        credentials["keystring"],
+        user["user_id"],
+        user["shop_id"],
+        token["access_token"],
+        token["refresh_token"],
+    )
 
 
 @pytest.fixture

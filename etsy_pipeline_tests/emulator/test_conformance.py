@@ -35,9 +35,7 @@ def _inventory_body(s: Seller, listing_id: int) -> dict[str, Any]:
     products = [
         {
             "sku": p["sku"],
-            "property_values": [
-                {k: v for k, v in pv.items() if k != "scale_name"} for pv in p["property_values"]
-            ],
+            "property_values": [{k: v for k, v in pv.items() if k != "scale_name"} for pv in p["property_values"]],
             "offerings": [
                 {
                     "price": o["price"]["amount"] / o["price"]["divisor"],
@@ -146,7 +144,9 @@ CASES: dict[str, list[Call]] = {
             limit=100,
         )
     ],
-    "tokenScopes": [lambda s: s.client.post("/v3/application/scopes", data={"token": s.access_token}, headers=s.headers)],
+    "tokenScopes": [
+        lambda s: s.client.post("/v3/application/scopes", data={"token": s.access_token}, headers=s.headers)
+    ],
 }
 
 
