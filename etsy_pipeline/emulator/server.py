@@ -6,6 +6,7 @@ exactly as they would at Etsy.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from etsy_pipeline.emulator.state import Config, EmulatorState
 
 def serve(host: str, port: int, config: Config) -> None:
     """Run until interrupted."""
+    config = dataclasses.replace(config, freeze_gc=True)
     uvicorn.run(create_app(EmulatorState(config)), host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -32,7 +34,7 @@ class BackgroundEmulator:
     """The emulator on a loopback port in a daemon thread; `url` is its base URL."""
 
     def __init__(self, config: Config | None = None, host: str = "127.0.0.1", port: int | None = None) -> None:
-        self.state = EmulatorState(config or Config())
+        self.state = EmulatorState(dataclasses.replace(config or Config(), freeze_gc=True))
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
