@@ -153,16 +153,19 @@ class EmulatorState:
         return len(self.listings_of(shop_id, "active"))
 
     def review_summary(self, shop_id: int) -> tuple[int, float | None]:
-        ratings = [r.rating for r in self.world.reviews if r.shop_id == shop_id]
+        ratings = self.memo(
+            ("ratings", shop_id), lambda: [r.rating for r in self.world.reviews if r.shop_id == shop_id]
+        )
         return len(ratings), (round(sum(ratings) / len(ratings), 4) if ratings else None)
 
     def sold_count(self, shop_id: int) -> int:
-        return sum(
-            t.quantity
-            for r in self.world.receipts.values()
-            if r.shop_id == shop_id and r.status != "canceled"
-            for t in r.transactions
-        )
+        def compute() -> list[int]:
+            receipts = self.world.receipts.values()
+            return [
+                sum(t.quantity for r in receipts if r.shop_id == shop_id and not r.is_canceled for t in r.transactions)
+            ]
+
+        return self.memo(("sold", shop_id), compute)[0]
 
     def listing(self, listing_id: int) -> Listing | None:
         return self.world.listings.get(listing_id)

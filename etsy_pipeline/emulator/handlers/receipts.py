@@ -186,6 +186,6 @@ def get_ledger(call: Call) -> Json:
         raise BadRequest("max_created must be greater than or equal to min_created")
     limit, offset = params.page(call.query)
     entries = call.state.world.ledger[found.shop_id]
-    keys = [e.created for e in entries]
+    keys = call.state.memo(("ledger", found.shop_id), lambda: [e.created for e in entries])
     matching = entries[bisect.bisect_left(keys, low) : bisect.bisect_right(keys, high)]
     return paged(len(matching), [render.ledger_entry(e) for e in matching[offset : offset + limit]])
