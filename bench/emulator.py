@@ -22,8 +22,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etsy_pipeline.emulator.generator import DAY, EPOCH, SCALES, generate  # noqa: E402
-from etsy_pipeline.emulator.server import free_port  # noqa: E402
+from etsy_pipeline.emulator.generator import DAY, EPOCH, SCALES, generate
+from etsy_pipeline.emulator.server import free_port
 
 WINDOW = 30 * DAY
 
@@ -67,7 +67,13 @@ def crawl(url: str, headers: dict[str, str], shop_id: int, spans: list[tuple[int
             while True:
                 response = client.get(
                     f"/v3/application/shops/{shop_id}/receipts",
-                    params={"min_created": low, "max_created": high, "limit": 100, "offset": offset, "sort_order": "asc"},
+                    params={
+                        "min_created": low,
+                        "max_created": high,
+                        "limit": 100,
+                        "offset": offset,
+                        "sort_order": "asc",
+                    },
                 )
                 response.raise_for_status()
                 body = orjson.loads(response.content)
@@ -97,7 +103,10 @@ def serve_benchmark(scale: str, clients: int) -> None:
         totals = [0, 0, 0]
         started = time.perf_counter()
         for user in users:
-            headers = {"x-api-key": str(credentials["api_key"]), "authorization": f"Bearer {token(url, credentials, user)}"}
+            headers = {
+                "x-api-key": str(credentials["api_key"]),
+                "authorization": f"Bearer {token(url, credentials, user)}",
+            }
             results: list[list[int]] = [[] for _ in range(clients)]
             threads = [
                 threading.Thread(target=crawl, args=(url, headers, user["shop_id"], spans, results[i]))
@@ -113,7 +122,9 @@ def serve_benchmark(scale: str, clients: int) -> None:
         receipts, pages, size = totals
         print(f"serve, scale {scale}, {clients} client thread(s), separate server process, keep-alive HTTP")
         print(f"  {receipts:,} receipts in {pages:,} pages, {size / 1e6:,.1f} MB, {elapsed:.2f} s")
-        print(f"  {receipts / elapsed:,.0f} receipts/s  {pages / elapsed:,.1f} pages/s  {size / 1e6 / elapsed:,.1f} MB/s")
+        print(
+            f"  {receipts / elapsed:,.0f} receipts/s  {pages / elapsed:,.1f} pages/s  {size / 1e6 / elapsed:,.1f} MB/s"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

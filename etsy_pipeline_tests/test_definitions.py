@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +9,6 @@ from sqlalchemy.engine import make_url
 
 from etsy_pipeline.settings import get_settings
 from etsy_pipeline.storage import migrate
-from etsy_pipeline_tests.support.databases import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,18 +21,10 @@ def test_code_location_loads_with_its_jobs_and_resources() -> None:
     assert "storage" in repository.get_top_level_resources()
 
 
-@pytest.fixture
-def dagster_database() -> Iterator[str]:
-    name = f"etsy_pipeline_dagster_{uuid.uuid4().hex[:8]}"
-    url = create_database(name)
-    yield url
-    drop_database(name)
-
-
 def test_dagster_yaml_loads_as_an_instance_on_postgres(
-    dagster_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = make_url(dagster_database)
+    url = make_url(fresh_database_url)  # an empty database of its own, as Dagster gets in production
     monkeypatch.setenv("DAGSTER_PG_HOST", url.host or "127.0.0.1")
     monkeypatch.setenv("DAGSTER_PG_PORT", str(url.port or 5432))
     monkeypatch.setenv("DAGSTER_PG_USER", url.username or "postgres")

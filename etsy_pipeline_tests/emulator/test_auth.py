@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from starlette.testclient import TestClient
@@ -17,6 +18,19 @@ def _pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
+
+
+def _exchange(client: TestClient, keystring: str, code: str, verifier: str) -> Any:
+    return client.post(
+        "/v3/public/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": keystring,
+            "redirect_uri": REDIRECT,
+            "code": code,
+            "code_verifier": verifier,
+        },
+    )
 
 
 def _authorize(client: TestClient, keystring: str, challenge: str, **extra: str) -> dict[str, str]:
@@ -79,16 +93,7 @@ def test_a_wrong_code_verifier_is_refused(client: TestClient, seller: Seller) ->
     _, challenge = _pkce()
     other_verifier, _ = _pkce()
     code = _authorize(client, seller.keystring, challenge)["code"]
-    response = client.post(
-        "/v3/public/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": seller.keystring,
-            "redirect_uri": REDIRECT,
-            "code": code,
-            "code_verifier": other_verifier,
-        },
-    )
+    response = _exchange(client, seller.keystring, code, other_verifier)
     assert response.status_code == 400
     assert response.json() == {
         "error": "invalid_grant",
@@ -149,16 +154,7 @@ def test_revocation_kills_access_and_refresh_tokens(client: TestClient, seller: 
 def test_scopes_are_checked_per_operation(client: TestClient, seller: Seller) -> None:
     verifier, challenge = _pkce()
     code = _authorize(client, seller.keystring, challenge)["code"]  # listings_r transactions_r shops_r only
-    token = client.post(
-        "/v3/public/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": seller.keystring,
-            "redirect_uri": REDIRECT,
-            "code": code,
-            "code_verifier": verifier,
-        },
-    ).json()["access_token"]
+    token = _exchange(client, seller.keystring, code, verifier).json()["access_token"]
     headers = {"x-api-key": seller.api_key, "authorization": f"Bearer {token}"}
     assert client.get(f"/v3/application/shops/{seller.shop_id}/receipts", headers=headers).status_code == 200
     listing = next(iter(seller.state.world.listings))
