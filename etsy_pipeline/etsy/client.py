@@ -1,0 +1,179 @@
+"""The Etsy Open API v3 HTTP client: one keep-alive connection pool, the shared limiter, retries, paging.
+
+Retry policy: 429 (per-second), 500, 502, 503, 504, network errors and cut-short bodies are retried with
+exponential backoff and full jitter, honouring `retry-after`; 400, 403, 404 and 409 are not (the request itself
+is wrong). A 429 for the daily quota raises `QuotaExhausted` at once. A 401 `invalid_token` refreshes the
+user's access token once and repeats the call. Every retry is logged with Etsy's `x-etsy-request-uuid`; tokens
+and keys never appear in logs or errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from etsy_pipeline.etsy.auth import TokenManager
+from etsy_pipeline.etsy.errors import EtsyClientError, EtsyServerError, QuotaExhausted
+from etsy_pipeline.etsy.ratelimit import Limiter
+
+log = logging.getLogger(__name__)
+
+API = "/v3/application"
+MAX_LIMIT = 100
+MAX_OFFSET = 12_000
+RETRYABLE = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 300.0  # a longer retry-after (a spent day) is not waited out inside a call
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base_seconds: float = 0.5
+    cap_seconds: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        jitter = rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+        return max(jitter, min(retry_after or 0.0, MAX_RETRY_AFTER))
+
+
+class OffsetTooLarge(EtsyClientError):
+    """Paging would pass Etsy's 12,000 offset cap: split the query (by time window) instead."""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after")
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return {"error": response.text[:200] or response.reason_phrase}
+    return body if isinstance(body, dict) else {"error": str(body)[:200]}
+
+
+class EtsyClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        keystring: str,
+        shared_secret: str,
+        limiter: Limiter,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
+        self.http = httpx.Client(
+            base_url=base_url,
+            headers={"x-api-key": f"{keystring}:{shared_secret}", "accept": "application/json"},
+            timeout=timeout,
+            limits=httpx.Limits(max_keepalive_connections=4, max_connections=8),
+        )
+        self.limiter = limiter
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.rng = random.Random(seed)
+        self.calls = 0
+        self.retries = 0
+        self.last_remaining_today: int | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        tokens: TokenManager | None = None,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """One API call (path relative to /v3/application) with the retry policy; returns the parsed JSON."""
+        url = API + path
+        refreshed = False
+        attempt = 0
+        while True:
+            headers = {}
+            token = tokens.access_token() if tokens is not None else None
+            if token is not None:
+                headers["authorization"] = f"Bearer {token}"
+            self.limiter.acquire()
+            self.calls += 1
+            reason: str
+            retry_after: float | None = None
+            request_id: str | None = None
+            try:
+                response = self.http.request(method, url, params=params, data=data, json=json, headers=headers)
+            except httpx.TransportError as exc:
+                reason = f"network error {type(exc).__name__}"
+            else:
+                self.limiter.observe(response.headers)
+                remaining = response.headers.get("x-remaining-today")
+                if remaining is not None and remaining.isdigit():
+                    self.last_remaining_today = int(remaining)
+                request_id = response.headers.get("x-etsy-request-uuid")
+                status = response.status_code
+                if status < 300:
+                    try:
+                        return orjson.loads(response.content)
+                    except orjson.JSONDecodeError:
+                        reason = "a cut-short or invalid JSON body"
+                else:
+                    body = _error_body(response)
+                    message = str(body.get("error", ""))
+                    if status == 401 and message == "invalid_token" and tokens and token and not refreshed:
+                        tokens.refresh(token)
+                        refreshed = True
+                        continue
+                    if status == 429 and "daily" in message.lower():
+                        raise QuotaExhausted(message, status=status, request_id=request_id,
+                                             retry_after=_retry_after(response))  # fmt: skip
+                    if status not in RETRYABLE:
+                        raise EtsyClientError(message or response.reason_phrase, status=status, request_id=request_id)
+                    reason = f"HTTP {status} {message}".strip()
+                    retry_after = _retry_after(response)
+            attempt += 1
+            if attempt >= self.retry.attempts:
+                raise EtsyServerError(
+                    f"{method} {url} failed after {attempt} attempts: {reason}", request_id=request_id
+                )
+            delay = self.retry.delay(attempt - 1, retry_after, self.rng)
+            self.retries += 1
+            log.warning(
+                "retrying %s %s after %s (x-etsy-request-uuid %s), attempt %d/%d, waiting %.2fs",
+                method, url, reason, request_id or "-", attempt + 1, self.retry.attempts, delay,
+            )  # fmt: skip
+            self.sleep(delay)
+
+    def get(self, path: str, *, tokens: TokenManager | None = None, **params: Any) -> Any:
+        return self.request("GET", path, tokens=tokens, params={k: v for k, v in params.items() if v is not None})
+
+    def pages(
+        self, path: str, *, tokens: TokenManager | None = None, limit: int = MAX_LIMIT, **params: Any
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(count, results) per page, following offsets until `count` is reached; refuses to pass 12,000."""
+        offset = 0
+        while True:
+            if offset > MAX_OFFSET:
+                raise OffsetTooLarge(f"paging {path} would pass Etsy's maximum offset of {MAX_OFFSET}")
+            page = self.get(path, tokens=tokens, limit=limit, offset=offset, **params)
+            count, results = int(page["count"]), list(page["results"])
+            yield count, results
+            offset += limit
+            if not results or offset >= count:
+                return
