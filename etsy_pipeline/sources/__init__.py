@@ -1,0 +1,1 @@
+"""dlt sources (no Dagster imports)."""
