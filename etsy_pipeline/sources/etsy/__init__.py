@@ -4,9 +4,9 @@
 - `listings`: a full scan per state with `includes=Images,Inventory` (Etsy has no modified-since filter for
   listings); images and inventory products/offerings land as child tables; duplicates across pages dropped.
 - `receipts`: buyer personal data replaced by ciphertext first (`pii.py`); incremental on `updated_timestamp`
-  through `min_last_modified`, re-reading a look-back window for changes Etsy does not stamp (refunds, some cancellations); transactions, shipments and refunds as child
-  tables; windows split so no offset passes 12,000. The cursor advances window by window, so a run stopped by
-  the daily quota resumes where it stopped.
+  through `min_last_modified`, re-reading a look-back window for changes Etsy does not stamp (refunds, some
+  cancellations); transactions, shipments and refunds as child tables; windows split so no offset passes
+  12,000. The cursor advances window by window, so a run stopped by the daily quota resumes where it stopped.
 - `payments`: per receipt loaded in this run (recent receipts only), from `getShopPaymentByReceiptId`.
 - `reviews`: incremental on created time. `ledger_entries`: created-time windows.
 
