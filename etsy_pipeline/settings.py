@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     low_stock_threshold: int = Field(
         default=5, ge=0, description="Default low-stock threshold (a shop's own setting wins)."
     )
+    etsy_qps: int = Field(default=10, ge=0, description="Etsy calls per second for this app (0: no limit).")
+    etsy_qpd: int = Field(default=10_000, ge=0, description="Etsy calls per rolling day for this app (0: no limit).")
+    sync_lookback_hours: int = Field(
+        default=72, ge=0, description="Receipts modified this long before the cursor are read again."
+    )
+    sync_payments_days: int = Field(default=30, ge=0, description="Payments are read for receipts this recent.")
     etsy_openapi_spec: Path = Field(
         default=Path("../shared/etsy/openapi.json"),
         description="Etsy's OpenAPI document (used by the emulator's conformance checks).",

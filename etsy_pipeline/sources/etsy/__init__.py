@@ -43,7 +43,6 @@ from etsy_pipeline.sources.etsy.settings import (
     QUARANTINE_TABLE,
 )
 
-JSON: TColumnSchema = {"data_type": "json"}
 QUARANTINE_HINTS = dlt.mark.make_hints(
     table_name=QUARANTINE_TABLE,
     write_disposition="append",
@@ -102,7 +101,11 @@ def etsy_source(
     lookback = lookback_hours * 3600
 
     @dlt.resource(
-        name="shops", primary_key="shop_id", write_disposition="merge", columns={"languages": JSON}, max_table_nesting=0
+        name="shops",
+        primary_key="shop_id",
+        write_disposition="merge",
+        columns={"languages": {"data_type": "json"}},
+        max_table_nesting=0,
     )
     def shops() -> Iterator[Any]:
         try:
@@ -125,7 +128,8 @@ def etsy_source(
         yield from _checked(report, "shop_sections", shop_id, validation.SECTION, "shop_section_id", rows)
 
     json_lists = ("tags", "materials", "style", "skus", "production_partners")
-    listing_columns: dict[str, TColumnSchema] = {name: JSON for name in json_lists}
+    # A fresh dict per column: dlt writes the column name into the hint it is given.
+    listing_columns: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in json_lists}
 
     @dlt.resource(name="listings", primary_key="listing_id", write_disposition="merge", columns=listing_columns)
     def listings() -> Iterator[Any]:
@@ -171,6 +175,7 @@ def etsy_source(
             if not newest["results"]:
                 return
             high = int(newest["results"][0]["updated_timestamp"])
+            report.receipts_high = high
             for window, records, done in windowed(
                 client,
                 tokens,
@@ -193,7 +198,7 @@ def etsy_source(
 
     @dlt.transformer(name="payments", primary_key="payment_id", write_disposition="merge", data_from=receipts)
     def payments(batch: Any) -> Iterator[Any]:
-        recent = time.time() - payments_days * 86_400
+        recent = (report.receipts_high or time.time()) - payments_days * 86_400
         for receipt in batch if isinstance(batch, list) else []:
             if report.stopped or receipt.get("status") == "canceled":
                 return

@@ -19,6 +19,7 @@ class RunReport:
     stopped: str | None = None  # why the extraction stopped early ("quota", "reauthorize", …)
     listing_scan_complete: bool = False
     receipts_cursor: int | None = None
+    receipts_high: int | None = None  # the newest receipt change Etsy reported (its clock, not ours)
     api_calls: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
     fetched: dict[str, int] = field(default_factory=dict)

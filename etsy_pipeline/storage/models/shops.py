@@ -43,3 +43,5 @@ class Shop(Timestamps, Base):
     last_sync_error: Mapped[str | None] = mapped_column(Text)
     low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
     settings: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    # The last dlt load of `etsy_raw` shaped into `core` for this shop (see transform.core).
+    raw_load_id: Mapped[str | None] = mapped_column(String(40))

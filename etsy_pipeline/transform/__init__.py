@@ -1,0 +1,1 @@
+"""Transforms: plain functions over a SQLAlchemy Connection, set-based SQL where the data lives."""
