@@ -161,7 +161,8 @@ def _inventory(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     if raw.has(products) and raw.has(offerings):
         if raw.has(values):
             key = f"""coalesce((SELECT string_agg(pv.property_id || ':' || (pv.value_ids->>0), '|'
-                        ORDER BY pv.property_id) FROM {raw.table(values)} pv WHERE pv._dlt_parent_id = pr._dlt_id), '')"""
+                        ORDER BY pv.property_id) FROM {raw.table(values)} pv
+                        WHERE pv._dlt_parent_id = pr._dlt_id), '')"""
             described = f"""coalesce((SELECT jsonb_agg(jsonb_build_object('property_id', pv.property_id,
                         'property_name', pv.property_name, 'value_ids', pv.value_ids, 'values', pv."values")
                         ORDER BY pv._dlt_list_idx) FROM {raw.table(values)} pv WHERE pv._dlt_parent_id = pr._dlt_id),
@@ -194,7 +195,8 @@ def _inventory(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
             p,
         )
     present = (
-        f"SELECT 1 FROM {raw.table(products)} pr WHERE pr._dlt_root_id = c._dlt_id AND pr.product_id = inv.etsy_product_id"
+        f"SELECT 1 FROM {raw.table(products)} pr "
+        "WHERE pr._dlt_root_id = c._dlt_id AND pr.product_id = inv.etsy_product_id"
         if raw.has(products)
         else "SELECT 1 WHERE false"
     )
@@ -274,7 +276,8 @@ def _orders(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
             total_shipping_cost = EXCLUDED.total_shipping_cost, total_tax_cost = EXCLUDED.total_tax_cost,
             total_vat_cost = EXCLUDED.total_vat_cost, discount_amt = EXCLUDED.discount_amt,
             gift_wrap_price = EXCLUDED.gift_wrap_price, refunded_amount = EXCLUDED.refunded_amount,
-            buyer_name_encrypted = EXCLUDED.buyer_name_encrypted, buyer_email_encrypted = EXCLUDED.buyer_email_encrypted,
+            buyer_name_encrypted = EXCLUDED.buyer_name_encrypted,
+            buyer_email_encrypted = EXCLUDED.buyer_email_encrypted,
             shipping_address_encrypted = EXCLUDED.shipping_address_encrypted,
             etsy_updated_at = EXCLUDED.etsy_updated_at, etsy_updated_timestamp = EXCLUDED.etsy_updated_timestamp,
             shipped_at = EXCLUDED.shipped_at, updated_at = now()
@@ -331,7 +334,8 @@ def _order_items(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
             p,
         )
     present = (
-        f"SELECT 1 FROM {raw.table(t)} tx WHERE tx._dlt_root_id = c._dlt_id AND tx.transaction_id = i.etsy_transaction_id"
+        f"SELECT 1 FROM {raw.table(t)} tx "
+        "WHERE tx._dlt_root_id = c._dlt_id AND tx.transaction_id = i.etsy_transaction_id"
         if raw.has(t)
         else "SELECT 1 WHERE false"
     )
