@@ -86,6 +86,37 @@ def _emulator(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _connect(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.runtime import open_runtime
+    from etsy_pipeline.sync.clients import build_access
+    from etsy_pipeline.sync.connect import authorize, record_connection
+
+    with open_runtime(settings) as runtime:
+        access = build_access(settings, runtime.repos.tokens)
+        try:
+            tokens = authorize(access, port=args.port, email=args.email, announce=console.print)
+            done = record_connection(runtime, access, tokens, args.email)
+        finally:
+            access.close()
+    console.print(f"connected shop {done.shop_name} ({done.etsy_shop_id}) for {done.email}")
+    return 0
+
+
+def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.runtime import open_runtime
+    from etsy_pipeline.sync.clients import build_access
+    from etsy_pipeline.sync.command import summary_table, sync_all
+
+    with open_runtime(settings) as runtime:
+        access = build_access(settings, runtime.repos.tokens)
+        try:
+            results = sync_all(runtime, access, console, etsy_shop_ids=args.shop, full=args.full)
+        finally:
+            access.close()
+    console.print(summary_table(results))
+    return 0 if all(r.status in ("succeeded", "quota_exhausted") for r in results) else 1
+
+
 def _port(value: str) -> int:
     port = int(value)
     if not 0 < port < 65536:
@@ -114,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "downgrade", "current", "check"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
     db.set_defaults(handler=_db)
+
+    connect = commands.add_parser("connect", help="authorize a shop with Etsy (OAuth 2.0 with PKCE)")
+    connect.add_argument("--email", help="your e-mail (the emulator also uses it to pick the seller)")
+    connect.add_argument("--port", type=int, default=0, help="loopback port of the redirect (default: any free)")
+    connect.set_defaults(handler=_connect)
+
+    sync = commands.add_parser("sync", help="pull every connected shop (or one) from Etsy")
+    sync.add_argument("--shop", type=int, action="append", help="Etsy shop id (repeatable; default: all)")
+    sync.add_argument("--full", action="store_true", help="ignore the cursors and read everything again")
+    sync.set_defaults(handler=_sync)
 
     emulator = commands.add_parser("emulator", help="the local Etsy API emulator")
     emulator_commands = emulator.add_subparsers(dest="emulator_command", required=True, metavar="COMMAND")

@@ -1,129 +1,115 @@
 """`etsy-pipeline demo`: the whole product on the embedded default, end to end, with a printed summary.
 
-At this stage: start (or reach) PostgreSQL, apply the migrations, create a sample user, shop, listings and
-inventory through the storage layer, read them back through the cached repositories and print what is there.
-Running it again reuses the same data directory and leaves one copy of the sample data.
+PostgreSQL (embedded, or DATABASE_URL), the Etsy API emulator on a free loopback port, its sellers connected
+through the real OAuth PKCE flow, a full sync, one simulated day of shop activity, an incremental sync, and a
+summary of what was loaded, the API calls used and the time taken. Pointing the same code at Etsy is a change
+of settings, nothing else. Running it again reuses the data directory and leaves one copy of everything.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import cast
+from dataclasses import dataclass, field
 
+import httpx
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import text
 
-from etsy_pipeline.runtime import Runtime, open_runtime
+from etsy_pipeline.emulator.server import BackgroundEmulator
+from etsy_pipeline.emulator.state import Config
+from etsy_pipeline.runtime import open_runtime
 from etsy_pipeline.settings import Settings
 from etsy_pipeline.storage import migrate
-from etsy_pipeline.storage.base import table_of
 from etsy_pipeline.storage.database import redacted
-from etsy_pipeline.storage.models import Inventory, Listing
-from etsy_pipeline.storage.upsert import bulk_upsert
+from etsy_pipeline.sync.clients import build_access
+from etsy_pipeline.sync.command import summary_table, sync_all
+from etsy_pipeline.sync.connect import authorize, record_connection
+from etsy_pipeline.sync.runner import SyncResult
 
-DEMO_EMAIL = "demo-seller@example.com"
-DEMO_ETSY_SHOP_ID = 90_000_001
-SAMPLE_LISTINGS = [
-    ("Hand-thrown ceramic mug, speckled glaze", ["mug", "ceramic", "coffee"], Decimal("28.00"), [12, 3]),
-    ("Linen tea towel with botanical print", ["linen", "kitchen", "botanical"], Decimal("16.50"), [40]),
-    ("Sterling silver leaf pendant", ["necklace", "silver", "leaf"], Decimal("54.00"), [2, 0, 7]),
-    ("Beeswax candle set, 3 pillars", ["candle", "beeswax", "gift"], Decimal("32.00"), [4]),
-]
+CORE_TABLES = ("shops", "listings", "listing_images", "inventory", "orders", "order_items", "customers")
 
 
-@dataclass(frozen=True)
+@dataclass
 class DemoSummary:
     database: str
     embedded: bool
     revision: str | None
-    user_email: str
-    shop_name: str
-    listings: int
-    low_stock: int
-    search_hits: int
-    cache: str
-    seconds: float
+    shops: list[str]
+    full: list[SyncResult]
+    incremental: list[SyncResult]
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def api_calls(self) -> int:
+        return sum(r.api_calls for r in self.full + self.incremental)
 
 
-def _seed_sample_data(rt: Runtime, shop_id: int) -> None:
-    listings = [
-        {
-            "etsy_listing_id": DEMO_ETSY_SHOP_ID * 10 + i,
-            "shop_id": shop_id,
-            "title": title,
-            "description": f"{title}. Made by hand in small batches.",
-            "state": "active",
-            "price": price,
-            "currency_code": "USD",
-            "quantity": sum(stock),
-            "tags": tags,
-            "has_variations": len(stock) > 1,
+def emulator_settings(settings: Settings, url: str) -> Settings:
+    """The same settings, pointed at the emulator: base URL, authorize page and the app's keys."""
+    credentials = httpx.get(f"{url}/_emulator/credentials", timeout=10).json()
+    return settings.model_copy(
+        update={
+            "etsy_base_url": url,
+            "etsy_authorize_url": f"{url}/oauth/connect",
+            "etsy_api_keystring": SecretStr(credentials["keystring"]),
+            "etsy_shared_secret": SecretStr(credentials["shared_secret"]),
+            "etsy_qps": 50,
         }
-        for i, (title, tags, price, stock) in enumerate(SAMPLE_LISTINGS)
-    ]
-    with rt.db.engine.begin() as conn:
-        bulk_upsert(conn, table_of(Listing), listings, key=["etsy_listing_id"])
-        query = select(Listing.etsy_listing_id, Listing.id).where(Listing.shop_id == shop_id)
-        ids: dict[int, int] = {etsy_id: ident for etsy_id, ident in conn.execute(query)}
-        inventory = [
-            {
-                "listing_id": ids[cast(int, row["etsy_listing_id"])],
-                "shop_id": shop_id,
-                "variation_key": f"513:{n}" if len(stock) > 1 else "",
-                "sku": f"DEMO-{i}-{n}",
-                "price": price,
-                "currency_code": "USD",
-                "quantity": qty,
-            }
-            for i, (row, (_, _, price, stock)) in enumerate(zip(listings, SAMPLE_LISTINGS, strict=True))
-            for n, qty in enumerate(stock)
-        ]
-        bulk_upsert(conn, table_of(Inventory), inventory, key=["listing_id", "variation_key"])
-    rt.cache.invalidate_shop(shop_id)
+    )
 
 
-def run_demo(settings: Settings, console: Console | None = None) -> DemoSummary:
+def run_demo(settings: Settings, console: Console | None = None, *, scale: str = "small") -> DemoSummary:
     console = console or Console()
     started = time.perf_counter()
-    with open_runtime(settings) as rt:
-        repos = rt.repos
-        user = repos.users.get_or_create(DEMO_EMAIL, display_name="Demo Seller")
-        shop = repos.shops.get_by_etsy_id(user.id, DEMO_ETSY_SHOP_ID) or repos.shops.create(
-            user.id, etsy_shop_id=DEMO_ETSY_SHOP_ID, shop_name="DemoCraftStudio", currency_code="USD"
-        )
-        _seed_sample_data(rt, shop.id)
-        repos.shops.update_stats(user.id, shop.id, listing_active_count=len(SAMPLE_LISTINGS))
-        page = repos.listings.by_shop(user.id, shop.id, state="active")
-        low = repos.listings.low_stock(user.id, shop.id)
-        hits = repos.listings.search(user.id, "silver necklace")
-        summary = DemoSummary(
-            database=redacted(rt.db.url),
-            embedded=rt.db.embedded is not None,
-            revision=migrate.current(rt.db.url),
-            user_email=user.email,
-            shop_name=shop.shop_name,
-            listings=len(page.items),
-            low_stock=len(low),
-            search_hits=len(hits),
-            cache="redis" if rt.cache.available else "off",
-            seconds=time.perf_counter() - started,
-        )
+    with BackgroundEmulator(Config(seed=42, scale=scale, qps=50, qpd=100_000)) as emulator:
+        console.print(f"Etsy API emulator on {emulator.url} (seed 42, scale {scale})")
+        local = emulator_settings(settings, emulator.url)
+        with open_runtime(local) as runtime:
+            access = build_access(local, runtime.repos.tokens)
+            try:
+                sellers = httpx.get(f"{emulator.url}/_emulator/credentials").json()["users"]
+                names = []
+                for seller in sellers:
+                    tokens = authorize(access, email=seller["email"], announce=lambda _: None)
+                    done = record_connection(runtime, access, tokens, seller["email"])
+                    names.append(done.shop_name)
+                    console.print(f"connected {done.shop_name} ({done.etsy_shop_id}) through OAuth with PKCE")
+                full = sync_all(runtime, access, console, full=True)
+                httpx.post(f"{emulator.url}/_emulator/advance", json={"hours": 24})
+                console.print("the emulator lived through one more day of orders, shipments and edits")
+                incremental = sync_all(runtime, access, console)
+            finally:
+                access.close()
+            summary = DemoSummary(
+                database=redacted(runtime.db.url),
+                embedded=runtime.db.embedded is not None,
+                revision=migrate.current(runtime.db.url),
+                shops=names,
+                full=full,
+                incremental=incremental,
+            )
+            with runtime.db.engine.connect() as conn:
+                for table in CORE_TABLES:
+                    summary.counts[table] = int(conn.execute(text(f"SELECT count(*) FROM core.{table}")).scalar_one())
+    summary.seconds = time.perf_counter() - started
     _print(console, summary)
     return summary
 
 
 def _print(console: Console, s: DemoSummary) -> None:
+    console.print(summary_table(s.full, "full sync"))
+    console.print(summary_table(s.incremental, "incremental sync after one simulated day"))
     table = Table(title="etsy-pipeline demo", show_header=False)
     table.add_row("PostgreSQL", f"{s.database} ({'embedded' if s.embedded else 'DATABASE_URL'})")
     table.add_row("schema revision", str(s.revision))
-    table.add_row("user", s.user_email)
-    table.add_row("shop", s.shop_name)
-    table.add_row("active listings", str(s.listings))
-    table.add_row("low-stock offerings", str(s.low_stock))
-    table.add_row("search 'silver necklace'", f"{s.search_hits} hit(s)")
-    table.add_row("cache", s.cache)
+    table.add_row("shops", ", ".join(s.shops))
+    for name, count in s.counts.items():
+        table.add_row(f"core.{name}", f"{count:,}")
+    table.add_row(
+        "API calls", f"{sum(r.api_calls for r in s.full)} full + {sum(r.api_calls for r in s.incremental)} incremental"
+    )
     table.add_row("time", f"{s.seconds:.1f}s")
     console.print(table)

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
+from dlt.pipeline.exceptions import PipelineStepFailed
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 
 from etsy_pipeline.etsy.errors import EtsyError, NeedsReauthorization
 from etsy_pipeline.runtime import Runtime
@@ -56,14 +58,13 @@ def configure_dlt(data_dir: str) -> None:
 
 
 def dlt_credentials(url: str) -> str:
-    """dlt insists on a password; trust and socket authentication ignore the placeholder."""
-    dsn = libpq_url(url)
-    scheme, rest = dsn.split("://", 1)
-    userinfo, _, host = rest.rpartition("@")
-    if userinfo and ":" in userinfo and userinfo.split(":", 1)[1]:
-        return dsn
-    user = (userinfo.split(":", 1)[0] if userinfo else "") or "postgres"
-    return f"{scheme}://{user}:unused@{host or 'localhost'}"
+    """dlt insists on a host and a password; socket and trust authentication ignore the placeholders."""
+    parsed = make_url(libpq_url(url))
+    if not parsed.password:
+        parsed = parsed.set(password="unused")  # noqa: S106 - a placeholder, never checked
+    if not parsed.host:
+        parsed = parsed.set(host="localhost")  # the `host=` query parameter still points at the socket
+    return parsed.render_as_string(hide_password=False)
 
 
 def pipeline_for(runtime: Runtime, etsy_shop_id: int) -> dlt.Pipeline:
@@ -143,7 +144,7 @@ def sync_shop(runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool 
             result.status, result.error = "needs_reauth", "Etsy authorization is no longer valid; run connect"
     except NeedsReauthorization as exc:
         result.status, result.error = "needs_reauth", str(exc)
-    except (EtsyError, dlt.pipeline.exceptions.PipelineStepFailed) as exc:  # type: ignore[attr-defined]
+    except (EtsyError, PipelineStepFailed) as exc:
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         log.error("sync of shop %s failed: %s", etsy_shop_id, result.error)
     result.fetched, result.quarantined = dict(report.fetched), dict(report.quarantined)

@@ -202,7 +202,7 @@ def etsy_source(
         for receipt in batch if isinstance(batch, list) else []:
             if report.stopped or receipt.get("status") == "canceled":
                 return
-            if receipt["created_timestamp"] < recent and not full:
+            if receipt["created_timestamp"] < recent:  # one call per receipt: recent ones only, even when full
                 continue
             try:
                 page = client.get(f"/shops/{shop_id}/receipts/{receipt['receipt_id']}/payments", tokens=tokens)

@@ -57,6 +57,11 @@ class UserRepository:
             return found
         return self.create(email, display_name=display_name, etsy_user_id=etsy_user_id)
 
+    def get_by_etsy_user_id(self, etsy_user_id: int) -> UserView | None:
+        with self.db.session() as session:
+            user = session.scalars(select(User).where(User.etsy_user_id == etsy_user_id)).one_or_none()
+            return None if user is None else UserView(user.id, user.email, user.display_name, user.etsy_user_id)
+
     def get_by_email(self, email: str) -> UserView | None:
         with self.db.session() as session:
             user = session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
