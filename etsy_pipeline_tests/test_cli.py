@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from etsy_pipeline import cli
-from etsy_pipeline.demo import SAMPLE_LISTINGS, run_demo
+from etsy_pipeline.demo import run_demo
 from etsy_pipeline.settings import Settings, get_settings
 from etsy_pipeline.storage import migrate
 from etsy_pipeline.storage.database import Database
@@ -45,16 +45,17 @@ def test_keys_generate_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -
     assert Fernet(key.encode()).decrypt(Fernet(key.encode()).encrypt(b"x")) == b"x"
 
 
-def test_demo_creates_the_sample_shop_once(settings: Settings, db: Database) -> None:
-    first = run_demo(settings)
-    second = run_demo(settings)
-    assert first.listings == second.listings == len(SAMPLE_LISTINGS)
-    assert first.low_stock == 4  # quantities 3, 2, 0 and 4 are at or below the default threshold of 5
-    assert first.search_hits == 1
-    assert first.cache == "redis" and not first.embedded
+def test_demo_runs_the_pipeline_and_is_repeatable(settings: Settings, db: Database) -> None:
+    first = run_demo(settings, scale="tiny")
+    second = run_demo(settings, scale="tiny")
+    assert [r.status for r in first.full + first.incremental] == ["succeeded", "succeeded"]
+    assert first.counts == second.counts  # the same seed, the same data, nothing duplicated
+    assert first.counts["orders"] > 300 and first.counts["listings"] == 40
+    assert first.incremental[0].api_calls < first.full[0].api_calls / 2
+    assert not first.embedded
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Shop)) == 1
-        assert session.scalar(select(func.count()).select_from(Listing)) == len(SAMPLE_LISTINGS)
+        assert session.scalar(select(func.count()).select_from(Listing)) == 40
 
 
 def test_demo_command_runs_on_embedded_postgres_without_configuration(tmp_path: Path) -> None:
@@ -71,6 +72,7 @@ def test_demo_command_runs_on_embedded_postgres_without_configuration(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert "embedded" in result.stdout
-    assert "DemoCraftStudio" in result.stdout
+    assert "StudioNo1Clay" in result.stdout
+    assert "incremental sync after one simulated day" in result.stdout
     assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
     assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()  # stopped cleanly on exit
