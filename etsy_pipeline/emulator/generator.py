@@ -49,7 +49,7 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale(shops=1, listings=40, receipts=300, days=120),
+    "tiny": Scale(shops=2, listings=40, receipts=300, days=120),
     "small": Scale(shops=1, listings=200, receipts=2_000, days=365),
     "medium": Scale(shops=3, listings=700, receipts=17_000, days=540),
     "large": Scale(shops=1, listings=10_000, receipts=520_000, days=730),

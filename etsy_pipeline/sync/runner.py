@@ -68,12 +68,13 @@ def dlt_credentials(url: str) -> str:
 
 
 def pipeline_for(runtime: Runtime, etsy_shop_id: int) -> dlt.Pipeline:
-    configure_dlt(str(runtime.settings.data_dir.resolve()))
+    data_dir = runtime.settings.data_dir.resolve()
+    configure_dlt(str(data_dir))
     return dlt.pipeline(
         pipeline_name=f"etsy_shop_{etsy_shop_id}",
         destination=dlt.destinations.postgres(dlt_credentials(runtime.db.url)),
         dataset_name=RAW_DATASET,
-        pipelines_dir=os.path.join(os.environ["DLT_DATA_DIR"], "pipelines"),
+        pipelines_dir=str(data_dir / "dlt" / "pipelines"),
     )
 
 
