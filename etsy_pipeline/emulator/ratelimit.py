@@ -35,12 +35,14 @@ class RateLimiter:
             self._day_total -= self._buckets.popleft()[1]
 
     def _headers(self) -> dict[str, str]:
-        return {
-            "x-limit-per-second": str(self.qps),
-            "x-remaining-this-second": str(max(0, self.qps - len(self._second))),
-            "x-limit-per-day": str(self.qpd),
-            "x-remaining-today": str(max(0, self.qpd - self._day_total)),
-        }
+        headers = {}
+        if self.qps > 0:  # a limit switched off (0) is not announced
+            headers["x-limit-per-second"] = str(self.qps)
+            headers["x-remaining-this-second"] = str(max(0, self.qps - len(self._second)))
+        if self.qpd > 0:
+            headers["x-limit-per-day"] = str(self.qpd)
+            headers["x-remaining-today"] = str(max(0, self.qpd - self._day_total))
+        return headers
 
     def acquire(self) -> dict[str, str]:
         """Count one call or raise 429; returns the headers for the response."""

@@ -54,6 +54,8 @@ class Limiter(Protocol):
 
     def observe(self, headers: Mapping[str, str]) -> None: ...
 
+    def new_run(self) -> None: ...
+
 
 class _Windows:
     """Sliding windows for one process (the fallback without Redis)."""
@@ -147,6 +149,11 @@ class RateLimiter:
         today = headers.get("x-remaining-today")
         if today is not None and today.strip().lstrip("-").isdigit() and int(today) <= 0:
             self._day_spent = True
+
+    def new_run(self) -> None:
+        """A new run may find the day's budget freed again: forget what Etsy's headers said last time."""
+        self._day_spent = False
+        self._pause_until = 0.0
 
     def reset(self) -> None:
         """Forget the windows (tests, and operators after a key change)."""

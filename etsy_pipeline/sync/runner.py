@@ -112,6 +112,7 @@ def sync_shop(runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool 
     runtime.repos.shops.set_sync_status(owner, shop_id, "running")
     run_id = _start_run(runtime, shop_id, "full" if full else "incremental")
     started, calls_before = time.perf_counter(), access.client.calls
+    access.client.limiter.new_run()
     report = RunReport()
     result = SyncResult(shop_id=shop_id, etsy_shop_id=etsy_shop_id, status="succeeded")
     try:

@@ -163,10 +163,13 @@ def etsy_source(
                     break
         report.listing_scan_complete = not report.stopped
 
+    previous_cursor: list[int | None] = [None]  # the receipts cursor before this run, for `payments`
+
     @dlt.resource(name="receipts", primary_key="receipt_id", write_disposition="merge", max_table_nesting=1)
     def receipts() -> Iterator[Any]:
         state = dlt.current.resource_state()
         cursor = None if full else state.get("cursor")
+        previous_cursor[0] = None if cursor is None else int(cursor)
         low = EARLIEST if cursor is None else max(EARLIEST, int(cursor) - lookback)
         try:
             newest = client.get(
@@ -190,19 +193,38 @@ def etsy_source(
                     protect_receipt(r, encrypt) | {"shop_id": shop_id} if isinstance(r, dict) else r for r in records
                 ]
                 yield from _checked(report, "receipts", shop_id, validation.RECEIPT, "receipt_id", rows)
-                if done:
-                    state["cursor"] = max(int(state.get("cursor") or 0), window.high)
-                    report.receipts_cursor = state["cursor"]
+                if report.stopped:  # the page's payments did not all come: resume from before this page
+                    return
+                # Pages come oldest change first, so everything up to this page's newest change is in; records
+                # sharing that second on the next page are re-read through the look-back window.
+                stamps = [
+                    r["updated_timestamp"]
+                    for r in records
+                    if isinstance(r, dict) and isinstance(r.get("updated_timestamp"), int)
+                ]
+                reached = window.high if done else max(stamps, default=window.low)
+                state["cursor"] = max(int(state.get("cursor") or 0), reached)
+                report.receipts_cursor = state["cursor"]
         except (QuotaExhausted, NeedsReauthorization) as exc:
             _stop_on(report, exc)
+
+    def _needs_payment(receipt: dict[str, Any], recent: float) -> bool:
+        """One call per receipt, so only for recent receipts whose money may have moved since the last run."""
+        if receipt.get("status") == "canceled" or receipt["created_timestamp"] < recent:
+            return False
+        since = previous_cursor[0]
+        if since is None:
+            return True
+        refunded = [f.get("created_timestamp", 0) for f in receipt.get("refunds") or [] if isinstance(f, dict)]
+        return bool(receipt["updated_timestamp"] > since or any(isinstance(t, int) and t > since for t in refunded))
 
     @dlt.transformer(name="payments", primary_key="payment_id", write_disposition="merge", data_from=receipts)
     def payments(batch: Any) -> Iterator[Any]:
         recent = (report.receipts_high or time.time()) - payments_days * 86_400
         for receipt in batch if isinstance(batch, list) else []:
-            if report.stopped or receipt.get("status") == "canceled":
+            if report.stopped:
                 return
-            if receipt["created_timestamp"] < recent:  # one call per receipt: recent ones only, even when full
+            if not _needs_payment(receipt, recent):
                 continue
             try:
                 page = client.get(f"/shops/{shop_id}/receipts/{receipt['receipt_id']}/payments", tokens=tokens)

@@ -9,5 +9,5 @@ MAX_OFFSET = 12_000
 EARLIEST = 946_684_800  # 2000-01-01: Etsy's minimum for every timestamp filter
 DEFAULT_LOOKBACK_HOURS = 72
 DEFAULT_PAYMENTS_DAYS = 30
-LEDGER_WINDOW_DAYS = 30
+LEDGER_WINDOW_DAYS = 365  # windows with more than 12,000 entries are split further
 QUARANTINE_TABLE = "quarantine"
