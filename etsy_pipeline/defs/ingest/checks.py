@@ -1,0 +1,70 @@
+"""Asset checks on the shaped tables: keys unique, line items adding up, no orphans, an empty quarantine."""
+
+import dagster as dg
+from sqlalchemy import text
+
+from etsy_pipeline.defs.resources import StorageResource
+
+ORDERS = dg.AssetKey(["core", "orders"])
+ITEMS = dg.AssetKey(["core", "order_items"])
+RAW_RECEIPTS = dg.AssetKey(["etsy_raw", "receipts"])
+
+
+def _scalar(storage: StorageResource, sql: str) -> int:
+    with storage.open() as runtime, runtime.db.engine.connect() as conn:
+        return int(conn.execute(text(sql)).scalar() or 0)
+
+
+@dg.asset_check(asset=ORDERS, description="Every Etsy receipt appears once in core.orders.")
+def orders_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
+    duplicates = _scalar(storage, "SELECT count(*) - count(DISTINCT etsy_receipt_id) FROM core.orders")
+    return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
+
+
+@dg.asset_check(asset=ITEMS, description="Every Etsy transaction appears once in core.order_items.")
+def order_items_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
+    duplicates = _scalar(storage, "SELECT count(*) - count(DISTINCT etsy_transaction_id) FROM core.order_items")
+    return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
+
+
+@dg.asset_check(
+    asset=ITEMS, description="Each order's line items (price x quantity, less discounts) add up to its subtotal."
+)
+def line_items_add_up(storage: StorageResource) -> dg.AssetCheckResult:
+    wrong = _scalar(
+        storage,
+        """
+        SELECT count(*) FROM core.orders o
+        WHERE o.subtotal <> coalesce((SELECT sum(i.price * i.quantity) FROM core.order_items i
+                                      WHERE i.order_id = o.id), 0) - o.discount_amt
+        """,
+    )
+    return dg.AssetCheckResult(passed=wrong == 0, metadata={"orders_not_adding_up": wrong})
+
+
+@dg.asset_check(asset=ITEMS, description="No line item without its order, and none pointing at an unknown listing.")
+def no_orphan_line_items(storage: StorageResource) -> dg.AssetCheckResult:
+    orphans = _scalar(
+        storage,
+        """
+        SELECT count(*) FROM core.order_items i
+        WHERE NOT EXISTS (SELECT 1 FROM core.orders o WHERE o.id = i.order_id)
+           OR (i.etsy_listing_id IS NOT NULL AND i.listing_id IS NULL)
+        """,
+    )
+    return dg.AssetCheckResult(passed=orphans == 0, metadata={"orphans": orphans})
+
+
+@dg.asset_check(asset=RAW_RECEIPTS, description="Records Etsy sent that did not fit wait in etsy_raw.quarantine.")
+def quarantine_empty(storage: StorageResource) -> dg.AssetCheckResult:
+    exists = _scalar(
+        storage,
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'etsy_raw' AND table_name = 'quarantine'",
+    )
+    waiting = _scalar(storage, "SELECT count(*) FROM etsy_raw.quarantine") if exists else 0
+    return dg.AssetCheckResult(
+        passed=waiting == 0, severity=dg.AssetCheckSeverity.WARN, metadata={"quarantined_records": waiting}
+    )
+
+
+CHECKS = [orders_keys_unique, order_items_keys_unique, line_items_add_up, no_orphan_line_items, quarantine_empty]

@@ -1,0 +1,41 @@
+"""The `pull_sync` job, its 6-hourly schedule over every shop, and the sensor that keeps shops in step."""
+
+import dagster as dg
+from sqlalchemy import select
+
+from etsy_pipeline.defs.ingest.assets import etsy_pull
+from etsy_pipeline.defs.ingest.partitions import shop_partitions
+from etsy_pipeline.defs.resources import StorageResource
+from etsy_pipeline.storage.models import Shop
+
+pull_sync = dg.define_asset_job(
+    "pull_sync",
+    selection=dg.AssetSelection.assets(etsy_pull),
+    partitions_def=shop_partitions,
+    description="Pull one shop from Etsy (a run per shop partition).",
+)
+
+
+@dg.schedule(cron_schedule="0 */6 * * *", job=pull_sync, name="pull_sync_every_6_hours")
+def pull_sync_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    """One run per connected shop every six hours; each shop runs, fails and retries on its own."""
+    tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "manual"
+    return [
+        dg.RunRequest(run_key=f"{key}:{tick}", partition_key=key)
+        for key in context.instance.get_dynamic_partitions(shop_partitions.name)  # type: ignore[arg-type]
+    ]
+
+
+@dg.sensor(name="etsy_shops_sensor", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def etsy_shops_sensor(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
+    """Add a partition for every connected shop, drop the ones whose shop is gone."""
+    with storage.open() as runtime, runtime.db.session() as session:
+        connected = {str(s) for s in session.scalars(select(Shop.etsy_shop_id))}
+    known = set(context.instance.get_dynamic_partitions(shop_partitions.name))  # type: ignore[arg-type]
+    added, removed = sorted(connected - known), sorted(known - connected)
+    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+    if added:
+        requests.append(shop_partitions.build_add_request(added))
+    if removed:
+        requests.append(shop_partitions.build_delete_request(removed))
+    return dg.SensorResult(dynamic_partitions_requests=requests, skip_reason=None if requests else "shops in step")
