@@ -28,6 +28,7 @@ from etsy_pipeline.storage.database import libpq_url
 from etsy_pipeline.storage.models import Shop, SyncRun
 from etsy_pipeline.sync.clients import EtsyAccess
 from etsy_pipeline.transform.core import shape_shop
+from etsy_pipeline.transform.raw import ensure_raw_indexes
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,8 @@ def sync_shop(runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool 
         )
         info = pipeline.run(source)
         complete_load = info.loads_ids[-1] if report.listing_scan_complete and info.loads_ids else None
+        with runtime.db.engine.begin() as conn:
+            ensure_raw_indexes(conn)
         with runtime.db.engine.begin() as conn:
             result.rows = shape_shop(
                 conn, shop_id=shop_id, etsy_shop_id=etsy_shop_id, complete_listing_load=complete_load

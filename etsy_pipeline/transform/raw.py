@@ -32,3 +32,42 @@ class RawSchema:
 
     def table(self, name: str) -> str:
         return f'{RAW}."{name}"'
+
+
+# dlt creates no index on primary keys, and the shaping SQL reads by shop and load and joins children to their
+# root. These indexes make both the merge and the shaping cost follow the size of a load, not of the table.
+ROOT_KEYS = {
+    "shops": "shop_id",
+    "shop_sections": "shop_section_id",
+    "listings": "listing_id",
+    "receipts": "receipt_id",
+    "payments": "payment_id",
+    "reviews": "transaction_id",
+    "ledger_entries": "entry_id",
+}
+
+
+def ensure_raw_indexes(conn: Connection) -> int:
+    """Create the missing indexes on `etsy_raw` (idempotent); returns how many were created."""
+    raw = RawSchema(conn)
+    wanted: list[tuple[str, str]] = []
+    for table, key in ROOT_KEYS.items():
+        if raw.has(table, key):
+            wanted.append((table, key))
+        if raw.has(table, "shop_id") and raw.has(table, "_dlt_load_id"):
+            wanted.append((table, "shop_id, _dlt_load_id"))
+    for table, present in raw.columns.items():
+        for column in ("_dlt_root_id", "_dlt_parent_id"):
+            if column in present:
+                wanted.append((table, column))
+    existing = {
+        row[0] for row in conn.execute(text("SELECT indexname FROM pg_indexes WHERE schemaname = :s"), {"s": RAW})
+    }
+    created = 0
+    for table, columns in wanted:
+        name = f"ix_{table}_{columns.replace(', ', '_')}"[:63]
+        if name in existing:
+            continue
+        conn.execute(text(f'CREATE INDEX IF NOT EXISTS "{name}" ON {RAW}."{table}" ({columns})'))
+        created += 1
+    return created
