@@ -33,6 +33,8 @@ from etsy_pipeline.transform.raw import ensure_raw_indexes
 log = logging.getLogger(__name__)
 
 RAW_DATASET = "etsy_raw"
+# insert_values measured faster than csv for this source end to end (bench/sync.py, docs/benchmarks.md).
+FILE_FORMAT = "insert_values"
 
 
 @dataclass
@@ -46,6 +48,7 @@ class SyncResult:
     api_calls: int = 0
     remaining_today: int | None = None
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # extract, normalize, load, shape
     error: str | None = None
 
 
@@ -103,7 +106,9 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
         )
 
 
-def sync_shop(runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool = False) -> SyncResult:
+def sync_shop(
+    runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool = False, file_format: str = FILE_FORMAT
+) -> SyncResult:
     """Pull one shop (core id) from Etsy into `etsy_raw` and `core`; never raises for Etsy trouble."""
     with runtime.db.session() as session:
         shop = session.get(Shop, shop_id)
@@ -135,7 +140,11 @@ def sync_shop(runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool 
             payments_days=runtime.settings.sync_payments_days,
             encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
         )
-        info = pipeline.run(source)
+        info = pipeline.run(source, loader_file_format=file_format)  # type: ignore[arg-type]
+        for step in pipeline.last_trace.steps if pipeline.last_trace else []:
+            if step.finished_at and step.started_at:
+                result.timings[step.step] = (step.finished_at - step.started_at).total_seconds()
+        shaping = time.perf_counter()
         complete_load = info.loads_ids[-1] if report.listing_scan_complete and info.loads_ids else None
         with runtime.db.engine.begin() as conn:
             ensure_raw_indexes(conn)
@@ -143,6 +152,7 @@ def sync_shop(runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool 
             result.rows = shape_shop(
                 conn, shop_id=shop_id, etsy_shop_id=etsy_shop_id, complete_listing_load=complete_load
             )
+        result.timings["shape"] = round(time.perf_counter() - shaping, 3)
         if report.stopped == "quota":
             result.status = "quota_exhausted"
         elif report.stopped == "reauthorize":

@@ -1,0 +1,211 @@
+"""Pull-sync benchmark: end-to-end records/s, peak memory, API calls, a no-change run, and a dlt baseline.
+
+    .venv/bin/python bench/sync.py [--scale medium] [--formats insert_values csv] [--skip-baseline]
+
+For each file format: a fresh database, the emulator serving the scale from a separate process with limits off,
+its sellers connected, then (in a child process, so its peak memory is its own) a full sync of every shop,
+then a no-change incremental sync. Records = receipts + line items + listings. The minimum API calls for a
+load are records/100 (Etsy pages hold 100). The baseline loads receipts and listings through a minimal
+`dlt.sources.rest_api` configuration over the same emulator in the same run (no shaping, no windows: it stops
+at Etsy's 12,000 offset cap). Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from etsy_pipeline.emulator.server import free_port  # noqa: E402
+
+ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _database() -> tuple[str, str]:
+    name = f"etsy_pipeline_sync_bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return name, make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(name: str) -> None:
+    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _serve(scale: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [sys.executable, "-m", "etsy_pipeline.cli", "emulator", "serve", "--port", str(port), "--scale", scale,
+               "--qps", "0", "--qpd", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(f"{url}/_emulator/credentials", timeout=2)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the emulator did not start")
+
+
+def child(database_url: str, emulator: str, data_dir: str, file_format: str) -> dict[str, Any]:
+    """Runs in its own process: connect, full sync, no-change sync; returns the figures."""
+    from etsy_pipeline.demo import emulator_settings
+    from etsy_pipeline.runtime import open_runtime
+    from etsy_pipeline.settings import load_settings
+    from etsy_pipeline.sync.clients import build_access
+    from etsy_pipeline.sync.connect import authorize, record_connection
+    from etsy_pipeline.sync.runner import sync_shop
+
+    base = load_settings(database_url=database_url, data_dir=data_dir, _env_file=None)
+    settings = emulator_settings(base, emulator).model_copy(update={"etsy_qps": 0, "etsy_qpd": 0})
+    with open_runtime(settings) as runtime:
+        access = build_access(settings, runtime.repos.tokens)
+        sellers = httpx.get(f"{emulator}/_emulator/credentials").json()["users"]
+        shops = [record_connection(runtime, access, authorize(access, email=s["email"], announce=lambda _: None))
+                 for s in sellers]
+        started = time.perf_counter()
+        full = [sync_shop(runtime, access, s.shop_id, full=True, file_format=file_format) for s in shops]
+        full_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        again = [sync_shop(runtime, access, s.shop_id, file_format=file_format) for s in shops]
+        again_seconds = time.perf_counter() - started
+        with runtime.db.engine.connect() as conn:
+            counts = {t: conn.execute(text(f"SELECT count(*) FROM core.{t}")).scalar_one()
+                      for t in ("orders", "order_items", "listings")}
+        access.close()
+    return {
+        "statuses": sorted({r.status for r in full + again}),
+        "records": sum(counts.values()),
+        "counts": counts,
+        "full_seconds": full_seconds,
+        "full_calls": sum(r.api_calls for r in full),
+        "again_seconds": again_seconds,
+        "again_calls": sum(r.api_calls for r in again),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def baseline(database_url: str, emulator: str, data_dir: str) -> dict[str, Any]:
+    """The same receipts and listings through a minimal dlt rest_api configuration."""
+    import dlt
+    from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+    from dlt.sources.rest_api import rest_api_source
+
+    os.environ["DLT_DATA_DIR"] = data_dir
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+    logging.getLogger("dlt").setLevel(logging.ERROR)
+    credentials = httpx.get(f"{emulator}/_emulator/credentials").json()
+    totals = {"records": 0, "seconds": 0.0, "calls": 0}
+    dsn = make_url(database_url).set(drivername="postgresql", password="unused").render_as_string(hide_password=False)
+    for user in credentials["users"]:
+        token = httpx.post(f"{emulator}/v3/public/oauth/token", data={
+            "grant_type": "refresh_token", "client_id": credentials["keystring"],
+            "refresh_token": user["refresh_token"]}).json()["access_token"]
+        paginator = OffsetPaginator(limit=100, total_path="count", maximum_offset=12_000)
+        resources: list[Any] = [{
+            "name": "receipts", "primary_key": "receipt_id", "write_disposition": "merge",
+            "endpoint": {"path": f"shops/{user['shop_id']}/receipts", "data_selector": "results",
+                         "paginator": paginator},
+        }]
+        for state in ("active", "inactive", "sold_out", "draft", "expired"):
+            resources.append({
+                "name": f"listings_{state}", "primary_key": "listing_id", "write_disposition": "merge",
+                "endpoint": {"path": f"shops/{user['shop_id']}/listings", "data_selector": "results",
+                             "params": {"state": state, "includes": "Images,Inventory"},
+                             "paginator": OffsetPaginator(limit=100, total_path="count", maximum_offset=12_000)},
+            })
+        source = rest_api_source({
+            "client": {"base_url": f"{emulator}/v3/application/",
+                       "headers": {"x-api-key": credentials["api_key"], "authorization": f"Bearer {token}"}},
+            "resources": resources,
+        })
+        pipeline = dlt.pipeline(
+            pipeline_name=f"baseline_{user['shop_id']}", destination=dlt.destinations.postgres(dsn),
+            dataset_name="baseline_raw", pipelines_dir=os.path.join(data_dir, "pipelines"),
+        )
+        calls_before = sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values())
+        started = time.perf_counter()
+        pipeline.run(source)
+        totals["seconds"] += time.perf_counter() - started
+        totals["calls"] += sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values()) - calls_before
+        counts = pipeline.last_trace.last_normalize_info.row_counts
+        totals["records"] += sum(v for k, v in counts.items() if k == "receipts" or k == "receipts__transactions"
+                                 or (k.startswith("listings_") and "__" not in k))
+    return totals
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="medium")
+    parser.add_argument("--formats", nargs="+", default=["insert_values", "csv"])
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--child", nargs=4, metavar=("DB", "EMULATOR", "DATA_DIR", "FORMAT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child)))
+        return 0
+    server, url = _serve(args.scale)
+    try:
+        rates: dict[str, float] = {}
+        for file_format in args.formats:
+            name, database = _database()
+            try:
+                with tempfile.TemporaryDirectory() as data_dir:
+                    output = subprocess.run(
+                        [sys.executable, __file__, "--child", database, url, data_dir, file_format],
+                        capture_output=True, text=True, check=True, env={**os.environ, "LOG_LEVEL": "ERROR"},
+                    ).stdout
+                figures = json.loads(output.strip().splitlines()[-1])
+            finally:
+                _drop(name)
+            records = figures["records"]
+            rates[file_format] = records / figures["full_seconds"]
+            print(f"sync, scale {args.scale}, loader file format {file_format}, statuses {figures['statuses']}")
+            print(f"  full: {records:,} records ({figures['counts']}) in {figures['full_seconds']:.1f} s = "
+                  f"{rates[file_format]:,.0f} records/s, peak memory {figures['peak_rss_mb']:,.0f} MB")
+            per_thousand = 1000 * figures["full_calls"] / records
+            print(f"  API calls: {figures['full_calls']:,} = {per_thousand:.1f} per 1,000 records "
+                  f"(minimum 10.0, ratio {per_thousand / 10:.2f})")
+            print(f"  no-change incremental: {figures['again_seconds']:.1f} s, {figures['again_calls']:,} API calls")
+        if not args.skip_baseline:
+            name, database = _database()
+            try:
+                with tempfile.TemporaryDirectory() as data_dir:
+                    base = baseline(database, url, data_dir)
+            finally:
+                _drop(name)
+            base_rate = base["records"] / base["seconds"]
+            print(f"baseline dlt rest_api (receipts, transactions, listings; raw only, offsets capped at 12,000):")
+            print(f"  {base['records']:,} records in {base['seconds']:.1f} s = {base_rate:,.0f} records/s, "
+                  f"{base['calls']:,} API calls")
+            for file_format, rate in rates.items():
+                print(f"  etsy-pipeline ({file_format}) / baseline records/s: {rate / base_rate:.2f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
