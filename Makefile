@@ -35,6 +35,7 @@ ui: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/repositories.py
 	$(BIN)/python bench/emulator.py --scale medium
+	$(BIN)/python bench/sync.py --scale medium
 
 clean:
 	rm -rf $(VENV) .etsy-pipeline .mypy_cache .ruff_cache .pytest_cache

@@ -55,8 +55,21 @@ def _drop(name: str) -> None:
 
 def _serve(scale: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    command = [sys.executable, "-m", "etsy_pipeline.cli", "emulator", "serve", "--port", str(port), "--scale", scale,
-               "--qps", "0", "--qpd", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "etsy_pipeline.cli",
+        "emulator",
+        "serve",
+        "--port",
+        str(port),
+        "--scale",
+        scale,
+        "--qps",
+        "0",
+        "--qpd",
+        "0",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -82,17 +95,24 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str) -> 
     with open_runtime(settings) as runtime:
         access = build_access(settings, runtime.repos.tokens)
         sellers = httpx.get(f"{emulator}/_emulator/credentials").json()["users"]
-        shops = [record_connection(runtime, access, authorize(access, email=s["email"], announce=lambda _: None))
-                 for s in sellers]
+        shops = [
+            record_connection(runtime, access, authorize(access, email=s["email"], announce=lambda _: None))
+            for s in sellers
+        ]
+        calls_before = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         started = time.perf_counter()
         full = [sync_shop(runtime, access, s.shop_id, full=True, file_format=file_format) for s in shops]
         full_seconds = time.perf_counter() - started
+        calls_after = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
+        by_operation = {k: v - calls_before.get(k, 0) for k, v in calls_after.items() if v - calls_before.get(k, 0)}
         started = time.perf_counter()
         again = [sync_shop(runtime, access, s.shop_id, file_format=file_format) for s in shops]
         again_seconds = time.perf_counter() - started
         with runtime.db.engine.connect() as conn:
-            counts = {t: conn.execute(text(f"SELECT count(*) FROM core.{t}")).scalar_one()
-                      for t in ("orders", "order_items", "listings")}
+            counts = {
+                t: conn.execute(text(f"SELECT count(*) FROM core.{t}")).scalar_one()
+                for t in ("orders", "order_items", "listings")
+            }
         access.close()
     return {
         "statuses": sorted({r.status for r in full + again}),
@@ -103,6 +123,8 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str) -> 
         "again_seconds": again_seconds,
         "again_calls": sum(r.api_calls for r in again),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "calls_by_operation": by_operation,
+        "timings": [r.timings for r in full],
     }
 
 
@@ -117,41 +139,73 @@ def baseline(database_url: str, emulator: str, data_dir: str) -> dict[str, Any]:
     logging.getLogger("dlt").setLevel(logging.ERROR)
     credentials = httpx.get(f"{emulator}/_emulator/credentials").json()
     totals = {"records": 0, "seconds": 0.0, "calls": 0}
-    dsn = make_url(database_url).set(drivername="postgresql", password="unused").render_as_string(hide_password=False)
+    placeholder = "unused"  # trust authentication; dlt insists on a password
+    dsn = (
+        make_url(database_url).set(drivername="postgresql", password=placeholder).render_as_string(hide_password=False)
+    )
     for user in credentials["users"]:
-        token = httpx.post(f"{emulator}/v3/public/oauth/token", data={
-            "grant_type": "refresh_token", "client_id": credentials["keystring"],
-            "refresh_token": user["refresh_token"]}).json()["access_token"]
+        token = httpx.post(
+            f"{emulator}/v3/public/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": credentials["keystring"],
+                "refresh_token": user["refresh_token"],
+            },
+        ).json()["access_token"]
         paginator = OffsetPaginator(limit=100, total_path="count", maximum_offset=12_000)
-        resources: list[Any] = [{
-            "name": "receipts", "primary_key": "receipt_id", "write_disposition": "merge",
-            "endpoint": {"path": f"shops/{user['shop_id']}/receipts", "data_selector": "results",
-                         "paginator": paginator},
-        }]
+        resources: list[Any] = [
+            {
+                "name": "receipts",
+                "primary_key": "receipt_id",
+                "write_disposition": "merge",
+                "endpoint": {
+                    "path": f"shops/{user['shop_id']}/receipts",
+                    "data_selector": "results",
+                    "paginator": paginator,
+                },
+            }
+        ]
         for state in ("active", "inactive", "sold_out", "draft", "expired"):
-            resources.append({
-                "name": f"listings_{state}", "primary_key": "listing_id", "write_disposition": "merge",
-                "endpoint": {"path": f"shops/{user['shop_id']}/listings", "data_selector": "results",
-                             "params": {"state": state, "includes": "Images,Inventory"},
-                             "paginator": OffsetPaginator(limit=100, total_path="count", maximum_offset=12_000)},
-            })
-        source = rest_api_source({
-            "client": {"base_url": f"{emulator}/v3/application/",
-                       "headers": {"x-api-key": credentials["api_key"], "authorization": f"Bearer {token}"}},
-            "resources": resources,
-        })
+            resources.append(
+                {
+                    "name": f"listings_{state}",
+                    "primary_key": "listing_id",
+                    "write_disposition": "merge",
+                    "endpoint": {
+                        "path": f"shops/{user['shop_id']}/listings",
+                        "data_selector": "results",
+                        "params": {"state": state, "includes": "Images,Inventory"},
+                        "paginator": OffsetPaginator(limit=100, total_path="count", maximum_offset=12_000),
+                    },
+                }
+            )
+        source = rest_api_source(
+            {
+                "client": {
+                    "base_url": f"{emulator}/v3/application/",
+                    "headers": {"x-api-key": credentials["api_key"], "authorization": f"Bearer {token}"},
+                },
+                "resources": resources,
+            }
+        )
         pipeline = dlt.pipeline(
-            pipeline_name=f"baseline_{user['shop_id']}", destination=dlt.destinations.postgres(dsn),
-            dataset_name="baseline_raw", pipelines_dir=os.path.join(data_dir, "pipelines"),
+            pipeline_name=f"baseline_{user['shop_id']}",
+            destination=dlt.destinations.postgres(dsn),
+            dataset_name="baseline_raw",
+            pipelines_dir=os.path.join(data_dir, "pipelines"),
         )
         calls_before = sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values())
         started = time.perf_counter()
         pipeline.run(source)
         totals["seconds"] += time.perf_counter() - started
         totals["calls"] += sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values()) - calls_before
-        counts = pipeline.last_trace.last_normalize_info.row_counts
-        totals["records"] += sum(v for k, v in counts.items() if k == "receipts" or k == "receipts__transactions"
-                                 or (k.startswith("listings_") and "__" not in k))
+        trace = pipeline.last_trace
+        counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
+        totals["records"] += sum(
+            v
+            for k, v in counts.items()
+            if k == "receipts" or k == "receipts__transactions" or (k.startswith("listings_") and "__" not in k)
+        )
     return totals
 
 
@@ -174,7 +228,10 @@ def main() -> int:
                 with tempfile.TemporaryDirectory() as data_dir:
                     output = subprocess.run(
                         [sys.executable, __file__, "--child", database, url, data_dir, file_format],
-                        capture_output=True, text=True, check=True, env={**os.environ, "LOG_LEVEL": "ERROR"},
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                        env={**os.environ, "LOG_LEVEL": "ERROR"},
                     ).stdout
                 figures = json.loads(output.strip().splitlines()[-1])
             finally:
@@ -182,11 +239,17 @@ def main() -> int:
             records = figures["records"]
             rates[file_format] = records / figures["full_seconds"]
             print(f"sync, scale {args.scale}, loader file format {file_format}, statuses {figures['statuses']}")
-            print(f"  full: {records:,} records ({figures['counts']}) in {figures['full_seconds']:.1f} s = "
-                  f"{rates[file_format]:,.0f} records/s, peak memory {figures['peak_rss_mb']:,.0f} MB")
+            print(
+                f"  full: {records:,} records ({figures['counts']}) in {figures['full_seconds']:.1f} s = "
+                f"{rates[file_format]:,.0f} records/s, peak memory {figures['peak_rss_mb']:,.0f} MB"
+            )
             per_thousand = 1000 * figures["full_calls"] / records
-            print(f"  API calls: {figures['full_calls']:,} = {per_thousand:.1f} per 1,000 records "
-                  f"(minimum 10.0, ratio {per_thousand / 10:.2f})")
+            print(
+                f"  API calls: {figures['full_calls']:,} = {per_thousand:.1f} per 1,000 records "
+                f"(minimum 10.0, ratio {per_thousand / 10:.2f})"
+            )
+            print(f"  calls by operation: {figures['calls_by_operation']}")
+            print(f"  seconds per step and shop: {figures['timings']}")
             print(f"  no-change incremental: {figures['again_seconds']:.1f} s, {figures['again_calls']:,} API calls")
         if not args.skip_baseline:
             name, database = _database()
@@ -196,9 +259,11 @@ def main() -> int:
             finally:
                 _drop(name)
             base_rate = base["records"] / base["seconds"]
-            print(f"baseline dlt rest_api (receipts, transactions, listings; raw only, offsets capped at 12,000):")
-            print(f"  {base['records']:,} records in {base['seconds']:.1f} s = {base_rate:,.0f} records/s, "
-                  f"{base['calls']:,} API calls")
+            print("baseline dlt rest_api (receipts, transactions, listings; raw only, offsets capped at 12,000):")
+            print(
+                f"  {base['records']:,} records in {base['seconds']:.1f} s = {base_rate:,.0f} records/s, "
+                f"{base['calls']:,} API calls"
+            )
             for file_format, rate in rates.items():
                 print(f"  etsy-pipeline ({file_format}) / baseline records/s: {rate / base_rate:.2f}")
     finally:

@@ -33,8 +33,9 @@ from etsy_pipeline.transform.raw import ensure_raw_indexes
 log = logging.getLogger(__name__)
 
 RAW_DATASET = "etsy_raw"
-# insert_values measured faster than csv for this source end to end (bench/sync.py, docs/benchmarks.md).
-FILE_FORMAT = "insert_values"
+# csv (COPY) measured faster than insert_values for this source end to end, with less memory
+# (bench/sync.py, docs/benchmarks.md).
+FILE_FORMAT = "csv"
 
 
 @dataclass
