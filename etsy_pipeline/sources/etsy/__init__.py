@@ -131,26 +131,27 @@ def etsy_source(
     # A fresh dict per column: dlt writes the column name into the hint it is given.
     listing_columns: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in json_lists}
 
+    def _pages(path: str, **params: Any) -> Iterator[list[Any]]:
+        """Each page's records until `count` is reached; stops quietly (and says why) on quota or revocation."""
+        offset = 0
+        while not report.stopped:
+            try:
+                page = client.get(path, tokens=tokens, limit=PAGE_LIMIT, offset=offset, **params)
+            except (QuotaExhausted, NeedsReauthorization) as exc:
+                _stop_on(report, exc)
+                return
+            yield page["results"]
+            offset += PAGE_LIMIT
+            if offset >= int(page["count"]) or not page["results"]:
+                return
+
     @dlt.resource(name="listings", primary_key="listing_id", write_disposition="merge", columns=listing_columns)
     def listings() -> Iterator[Any]:
         seen: set[int] = set()
         for state in listing_states:
-            offset = 0
-            while not report.stopped:
-                try:
-                    page = client.get(
-                        f"/shops/{shop_id}/listings",
-                        tokens=tokens,
-                        state=state,
-                        includes=LISTING_INCLUDES,
-                        limit=PAGE_LIMIT,
-                        offset=offset,
-                    )
-                except (QuotaExhausted, NeedsReauthorization) as exc:
-                    _stop_on(report, exc)
-                    return
+            for records in _pages(f"/shops/{shop_id}/listings", state=state, includes=LISTING_INCLUDES):
                 fresh = []
-                for record in page["results"]:
+                for record in records:
                     ident = record.get("listing_id") if isinstance(record, dict) else None
                     if isinstance(ident, int) and ident in seen:
                         continue  # Etsy's pages can overlap
@@ -158,9 +159,6 @@ def etsy_source(
                         seen.add(ident)
                     fresh.append(record)
                 yield from _checked(report, "listings", shop_id, validation.LISTING, "listing_id", fresh)
-                offset += PAGE_LIMIT
-                if offset >= int(page["count"]) or not page["results"]:
-                    break
         report.listing_scan_complete = not report.stopped
 
     previous_cursor: list[int | None] = [None]  # the receipts cursor before this run, for `payments`
@@ -235,36 +233,16 @@ def etsy_source(
 
     @dlt.resource(name="reviews", primary_key="transaction_id", write_disposition="merge")
     def reviews() -> Iterator[Any]:
-        if report.stopped:
-            return
         state = dlt.current.resource_state()
         cursor = None if full else state.get("cursor")
         low = EARLIEST if cursor is None else max(EARLIEST, int(cursor) - lookback)
-        offset, newest = 0, int(cursor or 0)
-        while True:
-            try:
-                page = client.get(
-                    f"/shops/{shop_id}/reviews", tokens=tokens, min_created=low, limit=PAGE_LIMIT, offset=offset
-                )
-            except (QuotaExhausted, NeedsReauthorization) as exc:
-                _stop_on(report, exc)
-                return
-            records = page["results"]
-            newest = max(
-                [
-                    newest,
-                    *(
-                        r["created_timestamp"]
-                        for r in records
-                        if isinstance(r, dict) and isinstance(r.get("created_timestamp"), int)
-                    ),
-                ]
-            )
+        newest = int(cursor or 0)
+        for records in _pages(f"/shops/{shop_id}/reviews", min_created=low):
+            stamps = [r.get("created_timestamp") for r in records if isinstance(r, dict)]
+            newest = max([newest, *(t for t in stamps if isinstance(t, int))])
             yield from _checked(report, "reviews", shop_id, validation.REVIEW, "transaction_id", records)
-            offset += PAGE_LIMIT
-            if offset >= int(page["count"]) or not records:
-                break
-        state["cursor"] = newest
+        if not report.stopped:
+            state["cursor"] = newest
 
     @dlt.resource(name="ledger_entries", primary_key="entry_id", write_disposition="merge")
     def ledger_entries() -> Iterator[Any]:
