@@ -116,6 +116,7 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str) -> 
         access.close()
     return {
         "statuses": sorted({r.status for r in full + again}),
+        "errors": sorted({r.error for r in full + again if r.error}),
         "records": sum(counts.values()),
         "counts": counts,
         "full_seconds": full_seconds,
@@ -237,6 +238,10 @@ def main() -> int:
             finally:
                 _drop(name)
             records = figures["records"]
+            if figures["errors"]:
+                print(f"  errors: {figures['errors']}")
+            if not records:
+                continue
             rates[file_format] = records / figures["full_seconds"]
             print(f"sync, scale {args.scale}, loader file format {file_format}, statuses {figures['statuses']}")
             print(

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     sync_lookback_hours: int = Field(
         default=72, ge=0, description="Receipts modified this long before the cursor are read again."
     )
-    sync_payments_days: int = Field(default=30, ge=0, description="Payments are read for receipts this recent.")
+    sync_payments_days: int = Field(default=7, ge=0, description="Payments are read for receipts this recent.")
     etsy_openapi_spec: Path = Field(
         default=Path("../shared/etsy/openapi.json"),
         description="Etsy's OpenAPI document (used by the emulator's conformance checks).",

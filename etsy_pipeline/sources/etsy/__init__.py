@@ -233,16 +233,29 @@ def etsy_source(
 
     @dlt.resource(name="reviews", primary_key="transaction_id", write_disposition="merge")
     def reviews() -> Iterator[Any]:
+        if report.stopped:
+            return
         state = dlt.current.resource_state()
         cursor = None if full else state.get("cursor")
         low = EARLIEST if cursor is None else max(EARLIEST, int(cursor) - lookback)
+        high = max(low, int(time.time()) + 2 * 86_400, report.receipts_high or 0)
         newest = int(cursor or 0)
-        for records in _pages(f"/shops/{shop_id}/reviews", min_created=low):
-            stamps = [r.get("created_timestamp") for r in records if isinstance(r, dict)]
-            newest = max([newest, *(t for t in stamps if isinstance(t, int))])
-            yield from _checked(report, "reviews", shop_id, validation.REVIEW, "transaction_id", records)
-        if not report.stopped:
-            state["cursor"] = newest
+        try:
+            for _, records, _ in windowed(
+                client,
+                tokens,
+                f"/shops/{shop_id}/reviews",
+                Window(low, high),
+                low_param="min_created",
+                high_param="max_created",
+            ):
+                stamps = [r.get("created_timestamp") for r in records if isinstance(r, dict)]
+                newest = max([newest, *(t for t in stamps if isinstance(t, int))])
+                yield from _checked(report, "reviews", shop_id, validation.REVIEW, "transaction_id", records)
+        except (QuotaExhausted, NeedsReauthorization) as exc:
+            _stop_on(report, exc)
+            return
+        state["cursor"] = newest
 
     @dlt.resource(name="ledger_entries", primary_key="entry_id", write_disposition="merge")
     def ledger_entries() -> Iterator[Any]:
