@@ -1,6 +1,12 @@
 """Every model of the `core` and `analytics` schemas, imported so `Base.metadata` is complete."""
 
 from etsy_pipeline.storage.models.analytics import ShopDailyMetrics
+from etsy_pipeline.storage.models.analytics_daily import (
+    CustomerLifetime,
+    CustomerSegment,
+    InventoryAlert,
+    ListingDailyMetrics,
+)
 from etsy_pipeline.storage.models.listings import (
     Inventory,
     Listing,
@@ -15,8 +21,12 @@ from etsy_pipeline.storage.models.users import OAuthToken, User
 
 __all__ = [
     "Customer",
+    "CustomerLifetime",
+    "CustomerSegment",
     "Inventory",
+    "InventoryAlert",
     "Listing",
+    "ListingDailyMetrics",
     "ListingImage",
     "ListingSnapshot",
     "ListingVideo",
