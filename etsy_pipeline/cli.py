@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from rich.console import Console
 
@@ -117,6 +118,33 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(r.status in ("succeeded", "quota_exhausted") for r in results) else 1
 
 
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.progress import Progress
+
+    from etsy_pipeline.runtime import open_runtime
+    from etsy_pipeline.transform.backfill import backfill, days_between, shop_ids_for
+
+    days = days_between(args.start, args.end)
+    with open_runtime(settings) as runtime, Progress(console=console) as bar:
+        task = bar.add_task(f"rebuilding {len(days)} day(s)", total=len(days))
+        totals = backfill(
+            runtime,
+            args.start,
+            args.end,
+            shop_ids=shop_ids_for(runtime, args.shop),
+            progress=lambda day, rows: bar.update(task, advance=1, description=f"rebuilt {day.isoformat()}"),
+        )
+    console.print(", ".join(f"{table}: {count:,} rows" for table, count in totals.items()))
+    return 0
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
 def _port(value: str) -> int:
     port = int(value)
     if not 0 < port < 65536:
@@ -155,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--shop", type=int, action="append", help="Etsy shop id (repeatable; default: all)")
     sync.add_argument("--full", action="store_true", help="ignore the cursors and read everything again")
     sync.set_defaults(handler=_sync)
+
+    backfill = commands.add_parser("backfill", help="rebuild the daily analytics for a range of days")
+    backfill.add_argument("--from", dest="start", type=_date, required=True, help="first day (YYYY-MM-DD)")
+    backfill.add_argument("--to", dest="end", type=_date, required=True, help="last day (YYYY-MM-DD)")
+    backfill.add_argument("--shop", type=int, action="append", help="Etsy shop id (repeatable; default: all)")
+    backfill.set_defaults(handler=_backfill)
 
     emulator = commands.add_parser("emulator", help="the local Etsy API emulator")
     emulator_commands = emulator.add_subparsers(dest="emulator_command", required=True, metavar="COMMAND")

@@ -7,9 +7,11 @@ build a `Settings(...)` of their own instead of reloading modules.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -69,6 +71,10 @@ class Settings(BaseSettings):
         default=72, ge=0, description="Receipts modified this long before the cursor are read again."
     )
     sync_payments_days: int = Field(default=7, ge=0, description="Payments are read for receipts this recent.")
+    analytics_start_date: date = Field(
+        default=date(2024, 1, 1), description="First day of the daily analytics partitions (YYYY-MM-DD)."
+    )
+    analytics_timezone: str = Field(default="UTC", description="Time zone that decides which day an order is on.")
     etsy_openapi_spec: Path = Field(
         default=Path("../shared/etsy/openapi.json"),
         description="Etsy's OpenAPI document (used by the emulator's conformance checks).",
@@ -101,6 +107,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("analytics_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as UTC or Europe/Berlin") from None
+        return value
 
     @field_validator("token_encryption_key")
     @classmethod

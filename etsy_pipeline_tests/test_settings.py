@@ -84,3 +84,9 @@ def test_the_command_reports_bad_configuration_in_one_line(
     err = capsys.readouterr().err
     assert "CACHE_TTL_ANALYTICS_SECONDS='an hour'" in err
     assert "Traceback" not in err
+
+
+def test_a_bad_time_zone_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANALYTICS_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SettingsError, match=r"ANALYTICS_TIMEZONE='Mars/Olympus': expected an IANA time zone"):
+        load_settings()

@@ -50,6 +50,7 @@ class SyncResult:
     remaining_today: int | None = None
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # extract, normalize, load, shape
+    touched_days: list[str] = field(default_factory=list)  # order days whose analytics need rebuilding
     error: str | None = None
 
 
@@ -100,7 +101,12 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
                 status={"succeeded": "succeeded", "quota_exhausted": "quota_exhausted"}.get(result.status, "failed"),
                 finished_at=datetime.now(UTC),
                 api_calls=result.api_calls,
-                rows={"fetched": result.fetched, "core": result.rows, "quarantined": result.quarantined},
+                rows={
+                    "fetched": result.fetched,
+                    "core": result.rows,
+                    "quarantined": result.quarantined,
+                    "touched_days": result.touched_days,
+                },
                 resume_state={"receipts_cursor": report.receipts_cursor, "stopped": report.stopped},
                 error=result.error,
             )
@@ -150,9 +156,15 @@ def sync_shop(
         with runtime.db.engine.begin() as conn:
             ensure_raw_indexes(conn)
         with runtime.db.engine.begin() as conn:
-            result.rows = shape_shop(
-                conn, shop_id=shop_id, etsy_shop_id=etsy_shop_id, complete_listing_load=complete_load
+            shaped = shape_shop(
+                conn,
+                shop_id=shop_id,
+                etsy_shop_id=etsy_shop_id,
+                complete_listing_load=complete_load,
+                tz=runtime.settings.analytics_timezone,
             )
+        result.touched_days = list(shaped.pop("touched_days", []))
+        result.rows = shaped
         result.timings["shape"] = round(time.perf_counter() - shaping, 3)
         if report.stopped == "quota":
             result.status = "quota_exhausted"

@@ -449,10 +449,29 @@ STEPS = (
 )
 
 
+def touched_days(conn: Connection, raw: RawSchema, p: dict[str, Any], tz: str) -> list[str]:
+    """Days (in the analytics time zone) of the orders this load changed: the analytics days to rebuild."""
+    if not raw.has("receipts"):
+        return []
+    rows = conn.execute(
+        text(
+            f"""
+            SELECT DISTINCT (to_timestamp(r.created_timestamp) AT TIME ZONE :tz)::date FROM {raw.table("receipts")} r
+            WHERE r.shop_id = :etsy_shop_id AND r._dlt_load_id > :since AND r._dlt_load_id <= :upto ORDER BY 1
+            """
+        ),
+        p | {"tz": tz},
+    )
+    return [day.isoformat() for (day,) in rows]
+
+
 def shape_shop(
-    conn: Connection, *, shop_id: int, etsy_shop_id: int, complete_listing_load: str | None
-) -> dict[str, int]:
-    """Shape every load of the shop newer than its watermark; returns rows written per core table."""
+    conn: Connection, *, shop_id: int, etsy_shop_id: int, complete_listing_load: str | None, tz: str = "UTC"
+) -> dict[str, Any]:
+    """Shape every load of the shop newer than its watermark.
+
+    Returns rows written per core table, and under `touched_days` the order days the loads changed.
+    """
     raw = RawSchema(conn)
     if not raw.has("_dlt_loads"):
         return {}
@@ -469,7 +488,7 @@ def shape_shop(
         "upto": upto,
         "complete": complete_listing_load,
     }
-    rows = {}
+    rows: dict[str, Any] = {"touched_days": touched_days(conn, raw, params, tz)}
     for name, step in STEPS:
         started = time.perf_counter()
         rows[name] = step(conn, raw, params)

@@ -11,7 +11,6 @@ from etsy_pipeline.storage.models import Shop
 pull_sync = dg.define_asset_job(
     "pull_sync",
     selection=dg.AssetSelection.assets(etsy_pull),
-    partitions_def=shop_partitions,
     description="Pull one shop from Etsy (a run per shop partition).",
 )
 

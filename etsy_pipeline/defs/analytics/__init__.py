@@ -1,0 +1,1 @@
+"""Analytics slice: daily-partitioned assets over core, their checks, backfills and automation."""
