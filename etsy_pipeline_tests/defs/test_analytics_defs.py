@@ -77,7 +77,7 @@ def test_the_sensor_asks_for_the_days_a_sync_touched(configured: Installation, i
         datetime.fromtimestamp(r.created, tz=UTC).date().isoformat() for r in configured.state.world.receipts.values()
     }
     assert days and days <= order_days
-    assert all(date.fromisoformat(d) >= get_settings().analytics_start_date for d in days)
+    assert all(date.fromisoformat(str(d)) >= get_settings().analytics_start_date for d in days)
     again = sensor(
         dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"storage": StorageResource()})
     )
