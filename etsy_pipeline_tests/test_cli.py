@@ -78,3 +78,14 @@ def test_demo_command_runs_on_embedded_postgres_without_configuration(tmp_path: 
     assert "incremental sync after one simulated day" in result.stdout
     assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
     assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()  # stopped cleanly on exit
+
+
+def test_backfill_command_rebuilds_a_range(env_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert cli.main(["backfill", "--from", "2026-01-30", "--to", "2026-02-02"]) == 0
+    assert "shop_daily_metrics: 0 rows" in capsys.readouterr().out  # no shops yet, but every day was rebuilt
+    assert cli.main(["backfill", "--from", "2026-02-02", "--to", "2026-01-30"]) == 2
+    assert "--to 2026-01-30 is before --from 2026-02-02" in capsys.readouterr().err
+    assert cli.main(["backfill", "--from", "2026-01-01", "--to", "2026-01-02", "--shop", "424242"]) == 2
+    assert "[424242] are not connected" in capsys.readouterr().err

@@ -202,3 +202,33 @@ def test_month_partitions_are_created_for_the_days_rebuilt(tiny: Installation) -
     query = "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE 'shop_daily_metrics_y2031%'"
     names = {n for (n,) in tiny.core(query)}
     assert names == {"shop_daily_metrics_y2031m02"}
+
+
+def test_a_day_is_read_through_indexes_not_table_scans(tiny: Installation) -> None:
+    """The rebuild of one day must cost that day's rows: no sequential scan of orders or snapshots."""
+    tiny.sync_all()
+    day = _busiest_day(tiny, tiny.shops[0].etsy_shop_id)
+    with tiny.runtime.db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = off"))  # small test tables: make the planner show its hand
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(
+                text(
+                    "EXPLAIN SELECT count(*) FROM core.orders o WHERE o.shop_id = ANY(:s) "
+                    "AND o.etsy_created_at >= :lo AND o.etsy_created_at < :hi"
+                ),
+                {
+                    "s": [s.shop_id for s in tiny.shops],
+                    "lo": datetime(day.year, day.month, day.day, tzinfo=UTC),
+                    "hi": datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1),
+                },
+            )
+        )
+        snapshots = "\n".join(
+            row[0]
+            for row in conn.execute(
+                text("EXPLAIN SELECT count(*) FROM core.listing_snapshots WHERE snapshot_date = :d"), {"d": day}
+            )
+        )
+    assert "ix_orders_shop_id_etsy_created_at" in plan
+    assert "ix_listing_snapshots_snapshot_date" in snapshots

@@ -490,12 +490,16 @@ def upgrade() -> None:
         existing_comment=None,
         schema="analytics",
     )
+    op.create_index("ix_listing_snapshots_snapshot_date", "listing_snapshots", ["snapshot_date"], schema="core")
+    op.create_index("ix_orders_shop_id_etsy_buyer_user_id", "orders", ["shop_id", "etsy_buyer_user_id"], schema="core")
     create_views()
 
 
 def downgrade() -> None:
     for name in VIEWS:
         op.execute(f"DROP VIEW IF EXISTS analytics.{name}")
+    op.drop_index("ix_orders_shop_id_etsy_buyer_user_id", table_name="orders", schema="core")
+    op.drop_index("ix_listing_snapshots_snapshot_date", table_name="listing_snapshots", schema="core")
     op.drop_table_comment(
         "shop_daily_metrics",
         existing_comment="One shop's day in one currency; partitioned by month.",

@@ -132,7 +132,12 @@ class ListingSnapshot(Base):
     """Views, favorites and stock of a listing as seen on one day (Etsy's `views` is a lifetime counter)."""
 
     __tablename__ = "listing_snapshots"
-    __table_args__ = (UniqueConstraint("listing_id", "snapshot_date"), {"schema": CORE})
+    __table_args__ = (
+        UniqueConstraint("listing_id", "snapshot_date"),
+        # The daily analytics read one day's snapshots across every listing.
+        Index("ix_listing_snapshots_snapshot_date", "snapshot_date"),
+        {"schema": CORE},
+    )
 
     id: Mapped[int] = id_column()
     listing_id: Mapped[int] = mapped_column(ForeignKey(f"{CORE}.listings.id", ondelete="CASCADE"))

@@ -22,6 +22,8 @@ class Order(Timestamps, Base):
     __table_args__ = (
         Index("ix_orders_shop_id_etsy_created_at", "shop_id", "etsy_created_at"),
         Index("ix_orders_shop_id_status_etsy_created_at", "shop_id", "status", "etsy_created_at"),
+        # New-vs-returning buyers and customer figures look a buyer's orders up within the shop.
+        Index("ix_orders_shop_id_etsy_buyer_user_id", "shop_id", "etsy_buyer_user_id"),
         {"schema": CORE},
     )
 
