@@ -168,8 +168,19 @@ def rebuild_listing_day(conn: Connection, day: date, *, tz: str = "UTC", shop_id
     return max(conn.execute(text(sql), p).rowcount, 0)
 
 
+KEEP_ONLY_MONTH_ENDS = """
+    DELETE FROM {table} WHERE as_of_date < :day AND (CAST(:all_shops AS boolean) OR shop_id = ANY(:shop_ids))
+      AND as_of_date <> (date_trunc('month', as_of_date) + interval '1 month - 1 day')::date
+"""
+
+
 def rebuild_customers(conn: Connection, as_of: date, *, tz: str = "UTC", shop_ids: list[int] | None = None) -> int:
-    """Replace `analytics.customers` as of a day: lifetime figures over orders placed up to its end."""
+    """Replace `analytics.customers` as of a day: lifetime figures over orders placed up to its end.
+
+    Every buyer is listed for every day built, so older days are kept only at month ends (for trends); the
+    latest day built and each month's last day remain. A backfill therefore ends in the same state as
+    day-by-day runs.
+    """
     p = _params(as_of, tz, shop_ids)
     conn.execute(
         text(
@@ -192,7 +203,9 @@ def rebuild_customers(conn: Connection, as_of: date, *, tz: str = "UTC", shop_id
           AND o.etsy_buyer_user_id IS NOT NULL
         GROUP BY o.shop_id, o.etsy_buyer_user_id
     """
-    return max(conn.execute(text(sql), p).rowcount, 0)
+    written = max(conn.execute(text(sql), p).rowcount, 0)
+    conn.execute(text(KEEP_ONLY_MONTH_ENDS.format(table="analytics.customers")), p)
+    return written
 
 
 # Segment map, first matching rule wins; FM is the rounded mean of the F and M scores (docs/analytics.md).
@@ -247,7 +260,9 @@ def rebuild_segments(conn: Connection, as_of: date, *, shop_ids: list[int] | Non
         SELECT :day, shop_id, etsy_buyer_user_id, recency_days, frequency, monetary, r, f, m, {segment_case()}
         FROM mapped
     """
-    return max(conn.execute(text(sql), p).rowcount, 0)
+    written = max(conn.execute(text(sql), p).rowcount, 0)
+    conn.execute(text(KEEP_ONLY_MONTH_ENDS.format(table="analytics.customer_segments")), p)
+    return written
 
 
 def rebuild_inventory_alerts(

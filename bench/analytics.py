@@ -1,0 +1,145 @@
+"""Analytics benchmark: rebuilding one day, backfilling two years, and the analyst views' latency.
+
+    .venv/bin/python bench/analytics.py [--shops 100] [--days 730] [--orders-per-day 7] [--reads 200]
+
+Creates a throwaway database at migration head and fills `core` with SQL (generate_series) for N shops over D
+days: orders with one or two line items, repeat buyers, refunds, listings and a daily snapshot per listing.
+Then prints: the time to rebuild one day for every shop, the time to backfill the whole range day by day (each
+day in its own transaction, as the Dagster backfill does), and p50/p95 of the three analyst views. Figures
+are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from etsy_pipeline.storage import migrate
+from etsy_pipeline.storage.partitions import ensure_shop_daily_metrics_partitions
+from etsy_pipeline.transform.analytics import rebuild_all
+
+ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+FILL = """
+INSERT INTO core.users (email) SELECT 'bench' || n || '@example.com' FROM generate_series(1, :shops) n;
+INSERT INTO core.shops (etsy_shop_id, user_id, shop_name, currency_code)
+    SELECT 40000000 + n, n, 'BenchShop' || n, 'USD' FROM generate_series(1, :shops) n;
+INSERT INTO core.listings (etsy_listing_id, shop_id, title, state, price, currency_code, quantity, views, num_favorers)
+    SELECT 1000000000 + s * 1000 + l, s, 'Listing ' || l, 'active', 20 + l, 'USD', l % 30, 0, 0
+    FROM generate_series(1, :shops) s, generate_series(1, :listings) l;
+INSERT INTO core.orders (etsy_receipt_id, shop_id, etsy_buyer_user_id, status, is_paid, currency_code, grandtotal,
+        subtotal, total_price, total_shipping_cost, discount_amt, refunded_amount, etsy_created_at)
+    SELECT 2000000000 + row_number() OVER (), s, 600000000 + s * 100000 + (hashint4(d * 31 + k) & 4095),
+        CASE WHEN (d + k) % 50 = 0 THEN 'canceled' ELSE 'completed' END, true, 'USD', 30 + k, 25 + k, 25 + k,
+        5, 0, CASE WHEN (d + k) % 33 = 0 THEN 10 ELSE 0 END,
+        (CAST(:start AS date) + d)::timestamp AT TIME ZONE 'UTC' + make_interval(secs => (k * 3571) % 86400)
+    FROM generate_series(1, :shops) s, generate_series(0, :days - 1) d, generate_series(1, :per_day) k;
+INSERT INTO core.order_items (etsy_transaction_id, order_id, listing_id, etsy_listing_id, quantity, price,
+        currency_code)
+    SELECT 3000000000 + o.id, o.id, l.id, l.etsy_listing_id, 1, o.total_price, 'USD'
+    FROM core.orders o JOIN core.listings l
+      ON l.shop_id = o.shop_id AND l.etsy_listing_id = 1000000000 + o.shop_id * 1000 + 1 + (o.id % :listings);
+INSERT INTO core.listing_snapshots (listing_id, snapshot_date, views, num_favorers, quantity, state)
+    SELECT l.id, CAST(:start AS date) + d, d * 7 + (l.id % 11) * d, d / 5, l.quantity, 'active'
+    FROM core.listings l, generate_series(0, :days - 1) d;
+ANALYZE;
+"""
+
+
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shops", type=int, default=100)
+    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--orders-per-day", type=int, default=7)
+    parser.add_argument("--listings", type=int, default=20)
+    parser.add_argument("--reads", type=int, default=200)
+    args = parser.parse_args()
+    start = date(2024, 11, 1)
+    name = f"etsy_pipeline_analytics_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(url)
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            params = {
+                "shops": args.shops,
+                "days": args.days,
+                "per_day": args.orders_per_day,
+                "listings": args.listings,
+                "start": start,
+            }
+            for statement in FILL.split(";\n"):
+                if statement.strip():
+                    conn.execute(text(statement), params)
+            orders = conn.execute(text("SELECT count(*) FROM core.orders")).scalar_one()
+        print(
+            f"filled {args.shops} shops x {args.days} days: {orders:,} orders in {time.perf_counter() - started:.1f} s"
+        )
+
+        last = start + timedelta(days=args.days - 1)
+        timings = []
+        for _ in range(3):
+            began = time.perf_counter()
+            with engine.begin() as conn:
+                rows = rebuild_all(conn, last, tz="UTC", default_threshold=5)
+            timings.append(time.perf_counter() - began)
+        print(f"rebuild one day, all shops: median {statistics.median(timings):.2f} s ({rows})")
+
+        began = time.perf_counter()
+        for n in range(args.days):
+            with engine.begin() as conn:
+                rebuild_all(conn, start + timedelta(days=n), tz="UTC", default_threshold=5)
+        backfill = time.perf_counter() - began
+        print(f"backfill {args.days} days: {backfill:.1f} s ({backfill / args.days * 1000:.0f} ms per day)")
+
+        with engine.begin() as conn:  # the views read "the last 30 days": make the data end yesterday
+            shift = date.today() - timedelta(days=1) - last
+            ensure_shop_daily_metrics_partitions(conn, start + shift, last + shift)
+            conn.execute(
+                text("UPDATE analytics.shop_daily_metrics SET metric_date = metric_date + :n"), {"n": shift.days}
+            )
+            conn.execute(
+                text("UPDATE analytics.listing_daily_metrics SET metric_date = metric_date + :n"), {"n": shift.days}
+            )
+            conn.execute(text("ANALYZE"))
+        for view in ("sales_last_30_days", "best_listings_last_30_days", "segment_sizes"):
+            samples = []
+            for n in range(args.reads):
+                began = time.perf_counter()
+                with engine.connect() as conn:
+                    conn.execute(
+                        text(f"SELECT * FROM analytics.{view} WHERE shop_id = :s"), {"s": 1 + n % args.shops}
+                    ).all()
+                samples.append(time.perf_counter() - began)
+            p50, p95 = p50_p95(samples)
+            print(f"view {view:<28} one shop: p50 {p50:7.2f} ms  p95 {p95:7.2f} ms")
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
