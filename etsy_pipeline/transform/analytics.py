@@ -12,7 +12,7 @@ Etsy's `views` is a lifetime counter.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -291,14 +291,27 @@ def rebuild_inventory_alerts(
     return max(conn.execute(text(sql), p).rowcount, 0)
 
 
+def keeps_customer_snapshot(day: date, last_day_of_run: date) -> bool:
+    """Customers and segments are kept only for month ends and the latest day, so a range builds only those."""
+    return day == last_day_of_run or (day + timedelta(days=1)).day == 1
+
+
 def rebuild_all(
-    conn: Connection, day: date, *, tz: str, default_threshold: int, shop_ids: list[int] | None = None
+    conn: Connection,
+    day: date,
+    *,
+    tz: str,
+    default_threshold: int,
+    shop_ids: list[int] | None = None,
+    last_day_of_run: date | None = None,
 ) -> dict[str, int]:
     """Every analytics table for one day, in the caller's transaction."""
-    return {
+    rows = {
         "shop_daily_metrics": rebuild_shop_day(conn, day, tz=tz, shop_ids=shop_ids),
         "listing_daily_metrics": rebuild_listing_day(conn, day, tz=tz, shop_ids=shop_ids),
-        "customers": rebuild_customers(conn, day, tz=tz, shop_ids=shop_ids),
-        "customer_segments": rebuild_segments(conn, day, shop_ids=shop_ids),
         "inventory_alerts": rebuild_inventory_alerts(conn, day, default_threshold=default_threshold, shop_ids=shop_ids),
     }
+    if keeps_customer_snapshot(day, last_day_of_run or day):
+        rows["customers"] = rebuild_customers(conn, day, tz=tz, shop_ids=shop_ids)
+        rows["customer_segments"] = rebuild_segments(conn, day, shop_ids=shop_ids)
+    return rows

@@ -54,6 +54,7 @@ def backfill(
                 tz=settings.analytics_timezone,
                 default_threshold=settings.low_stock_threshold,
                 shop_ids=shop_ids,
+                last_day_of_run=end,
             )
         for table, count in rows.items():
             totals[table] = totals.get(table, 0) + count

@@ -232,3 +232,13 @@ def test_a_day_is_read_through_indexes_not_table_scans(tiny: Installation) -> No
         )
     assert "ix_orders_shop_id_etsy_created_at" in plan
     assert "ix_listing_snapshots_snapshot_date" in snapshots
+
+
+def test_customer_snapshots_are_kept_for_the_latest_day_and_month_ends(tiny: Installation) -> None:
+    tiny.sync_all()
+    days = [date(2026, 9, 29), date(2026, 9, 30), date(2026, 10, 1), date(2026, 10, 2)]
+    _rebuild(tiny, days)
+    kept = [d for (d,) in tiny.core("SELECT DISTINCT as_of_date FROM analytics.customers ORDER BY 1")]
+    assert kept == [date(2026, 9, 30), date(2026, 10, 2)]
+    scored = [d for (d,) in tiny.core("SELECT DISTINCT as_of_date FROM analytics.customer_segments ORDER BY 1")]
+    assert scored == kept

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.transform.analytics import (
+    keeps_customer_snapshot,
     rebuild_customers,
     rebuild_inventory_alerts,
     rebuild_listing_day,
@@ -62,8 +63,12 @@ def _preview(conn: Connection, day: date) -> str:
     return "\n".join(lines)
 
 
-def _run(context: dg.AssetExecutionContext, storage: StorageResource, rebuild: Rebuild) -> dict[str, Any]:
+def _run(
+    context: dg.AssetExecutionContext, storage: StorageResource, rebuild: Rebuild, *, snapshots_only: bool = False
+) -> dict[str, Any]:
     days = _days(context)
+    if snapshots_only:  # customers and segments are kept for month ends and the latest day only
+        days = [d for d in days if keeps_customer_snapshot(d, days[-1])]
     written = 0
     with storage.open() as runtime:
         settings = runtime.settings
@@ -126,7 +131,9 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
     )
     def customers(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult[Any]:
         return dg.MaterializeResult(
-            metadata=_run(context, storage, lambda c, d, s: rebuild_customers(c, d, tz=s.analytics_timezone))
+            metadata=_run(
+                context, storage, lambda c, d, s: rebuild_customers(c, d, tz=s.analytics_timezone), snapshots_only=True
+            )
         )
 
     @dg.asset(  # type: ignore[untyped-decorator]
@@ -136,7 +143,9 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
         **common,
     )
     def customer_segments(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult[Any]:
-        return dg.MaterializeResult(metadata=_run(context, storage, lambda c, d, s: rebuild_segments(c, d)))
+        return dg.MaterializeResult(
+            metadata=_run(context, storage, lambda c, d, s: rebuild_segments(c, d), snapshots_only=True)
+        )
 
     @dg.asset(  # type: ignore[untyped-decorator]
         key=["analytics", "inventory_alerts"],
