@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
+from sqlalchemy import text
 
 from etsy_pipeline.runtime import Runtime, open_runtime
 from etsy_pipeline.settings import get_settings
@@ -24,6 +25,12 @@ class StorageResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def open(self) -> Iterator[Runtime]:
         with open_runtime(get_settings(), upgrade=self.apply_migrations) as runtime:
             yield runtime
+
+
+def scalar(storage: StorageResource, sql: str) -> int:
+    """One number from the database, for asset checks (`:tz` is the analytics time zone)."""
+    with storage.open() as runtime, runtime.db.engine.connect() as conn:
+        return int(conn.execute(text(sql), {"tz": runtime.settings.analytics_timezone}).scalar() or 0)
 
 
 def shared_resources() -> dict[str, object]:

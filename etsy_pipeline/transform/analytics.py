@@ -28,6 +28,22 @@ BOUNDS = """
     scope AS (SELECT id, currency_code FROM core.shops WHERE CAST(:all_shops AS boolean) OR id = ANY(:shop_ids))"""
 
 
+# Views and favorites gained per listing on :day: its snapshot that day less its previous snapshot (Etsy's
+# counters are lifetime totals). A listing's first snapshot gains nothing.
+LISTING_GAINS = """
+    listing_gains AS (
+        SELECT s.listing_id, l.shop_id, greatest(s.views - coalesce(prev.views, s.views), 0) AS views_gained,
+            greatest(s.num_favorers - coalesce(prev.num_favorers, s.num_favorers), 0) AS favorites_gained
+        FROM core.listing_snapshots s JOIN core.listings l ON l.id = s.listing_id
+        LEFT JOIN LATERAL (
+            SELECT p.views, p.num_favorers FROM core.listing_snapshots p
+            WHERE p.listing_id = s.listing_id AND p.snapshot_date < s.snapshot_date
+            ORDER BY p.snapshot_date DESC LIMIT 1
+        ) prev ON true
+        WHERE s.snapshot_date = :day AND l.shop_id IN (SELECT id FROM scope)
+    )"""
+
+
 def _params(day: date, tz: str, shop_ids: list[int] | None) -> dict[str, Any]:
     return {"day": day, "tz": tz, "all_shops": shop_ids is None, "shop_ids": shop_ids or []}
 
@@ -82,17 +98,10 @@ def rebuild_shop_day(conn: Connection, day: date, *, tz: str = "UTC", shop_ids: 
             LEFT JOIN firsts f ON f.shop_id = o.shop_id AND f.etsy_buyer_user_id = o.etsy_buyer_user_id
             GROUP BY o.shop_id, o.currency_code
         ),
+        {LISTING_GAINS},
         gains AS (
-            SELECT l.shop_id, sum(greatest(s.views - coalesce(prev.views, s.views), 0)) AS views_gained,
-                sum(greatest(s.num_favorers - coalesce(prev.num_favorers, s.num_favorers), 0)) AS favorites_gained
-            FROM core.listing_snapshots s JOIN core.listings l ON l.id = s.listing_id
-            LEFT JOIN LATERAL (
-                SELECT p.views, p.num_favorers FROM core.listing_snapshots p
-                WHERE p.listing_id = s.listing_id AND p.snapshot_date < s.snapshot_date
-                ORDER BY p.snapshot_date DESC LIMIT 1
-            ) prev ON true
-            WHERE s.snapshot_date = :day AND l.shop_id IN (SELECT id FROM scope)
-            GROUP BY l.shop_id
+            SELECT shop_id, sum(views_gained) AS views_gained, sum(favorites_gained) AS favorites_gained
+            FROM listing_gains GROUP BY shop_id
         ),
         reviews AS ({_reviews_sql(RawSchema(conn))}),
         keys AS (
@@ -143,17 +152,7 @@ def rebuild_listing_day(conn: Connection, day: date, *, tz: str = "UTC", shop_id
               AND o.status <> 'canceled' AND i.listing_id IS NOT NULL
             GROUP BY i.listing_id
         ),
-        seen AS (
-            SELECT s.listing_id, greatest(s.views - coalesce(prev.views, s.views), 0) AS views_gained,
-                greatest(s.num_favorers - coalesce(prev.num_favorers, s.num_favorers), 0) AS favorites_gained
-            FROM core.listing_snapshots s JOIN core.listings l ON l.id = s.listing_id
-            LEFT JOIN LATERAL (
-                SELECT p.views, p.num_favorers FROM core.listing_snapshots p
-                WHERE p.listing_id = s.listing_id AND p.snapshot_date < s.snapshot_date
-                ORDER BY p.snapshot_date DESC LIMIT 1
-            ) prev ON true
-            WHERE s.snapshot_date = :day AND l.shop_id IN (SELECT id FROM scope)
-        )
+        {LISTING_GAINS}
         INSERT INTO analytics.listing_daily_metrics (metric_date, listing_id, shop_id, currency_code, views_gained,
             favorites_gained, units_sold, revenue, stock_at_day_end)
         SELECT :day, l.id, l.shop_id, coalesce(sold.currency_code, l.currency_code), coalesce(seen.views_gained, 0),
@@ -162,7 +161,7 @@ def rebuild_listing_day(conn: Connection, day: date, *, tz: str = "UTC", shop_id
              ORDER BY st.snapshot_date DESC LIMIT 1)
         FROM core.listings l
         LEFT JOIN sold ON sold.listing_id = l.id
-        LEFT JOIN seen ON seen.listing_id = l.id
+        LEFT JOIN listing_gains seen ON seen.listing_id = l.id
         WHERE sold.listing_id IS NOT NULL OR seen.listing_id IS NOT NULL
     """
     return max(conn.execute(text(sql), p).rowcount, 0)

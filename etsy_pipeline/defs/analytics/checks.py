@@ -2,22 +2,16 @@
 while the freshness policy on shop_daily_metrics lives on the asset itself."""
 
 import dagster as dg
-from sqlalchemy import text
 
-from etsy_pipeline.defs.resources import StorageResource
+from etsy_pipeline.defs.resources import StorageResource, scalar
 
 SHOP_DAY = dg.AssetKey(["analytics", "shop_daily_metrics"])
 SEGMENTS = dg.AssetKey(["analytics", "customer_segments"])
 
 
-def _scalar(storage: StorageResource, sql: str) -> int:
-    with storage.open() as runtime, runtime.db.engine.connect() as conn:
-        return int(conn.execute(text(sql), {"tz": runtime.settings.analytics_timezone}).scalar() or 0)
-
-
 @dg.asset_check(asset=SHOP_DAY, description="Each day's orders and net sales equal what core.orders holds for it.")
 def totals_reconcile(storage: StorageResource) -> dg.AssetCheckResult:
-    wrong = _scalar(
+    wrong = scalar(
         storage,
         """
         WITH truth AS (
@@ -35,7 +29,7 @@ def totals_reconcile(storage: StorageResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=SHOP_DAY, description="No count or amount that can only grow is negative.")
 def no_negative_counts(storage: StorageResource) -> dg.AssetCheckResult:
-    bad = _scalar(
+    bad = scalar(
         storage,
         """
         SELECT count(*) FROM analytics.shop_daily_metrics
@@ -48,7 +42,7 @@ def no_negative_counts(storage: StorageResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=SEGMENTS, description="Every customer of a scored day has a segment.")
 def every_customer_has_a_segment(storage: StorageResource) -> dg.AssetCheckResult:
-    missing = _scalar(
+    missing = scalar(
         storage,
         """
         SELECT count(*) FROM analytics.customers c

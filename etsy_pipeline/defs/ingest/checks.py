@@ -1,29 +1,23 @@
 """Asset checks on the shaped tables: keys unique, line items adding up, no orphans, an empty quarantine."""
 
 import dagster as dg
-from sqlalchemy import text
 
-from etsy_pipeline.defs.resources import StorageResource
+from etsy_pipeline.defs.resources import StorageResource, scalar
 
 ORDERS = dg.AssetKey(["core", "orders"])
 ITEMS = dg.AssetKey(["core", "order_items"])
 RAW_RECEIPTS = dg.AssetKey(["etsy_raw", "receipts"])
 
 
-def _scalar(storage: StorageResource, sql: str) -> int:
-    with storage.open() as runtime, runtime.db.engine.connect() as conn:
-        return int(conn.execute(text(sql)).scalar() or 0)
-
-
 @dg.asset_check(asset=ORDERS, description="Every Etsy receipt appears once in core.orders.")
 def orders_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
-    duplicates = _scalar(storage, "SELECT count(*) - count(DISTINCT etsy_receipt_id) FROM core.orders")
+    duplicates = scalar(storage, "SELECT count(*) - count(DISTINCT etsy_receipt_id) FROM core.orders")
     return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
 
 
 @dg.asset_check(asset=ITEMS, description="Every Etsy transaction appears once in core.order_items.")
 def order_items_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
-    duplicates = _scalar(storage, "SELECT count(*) - count(DISTINCT etsy_transaction_id) FROM core.order_items")
+    duplicates = scalar(storage, "SELECT count(*) - count(DISTINCT etsy_transaction_id) FROM core.order_items")
     return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
 
 
@@ -31,7 +25,7 @@ def order_items_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
     asset=ITEMS, description="Each order's line items (price x quantity, less discounts) add up to its subtotal."
 )
 def line_items_add_up(storage: StorageResource) -> dg.AssetCheckResult:
-    wrong = _scalar(
+    wrong = scalar(
         storage,
         """
         SELECT count(*) FROM core.orders o
@@ -44,7 +38,7 @@ def line_items_add_up(storage: StorageResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=ITEMS, description="No line item without its order, and none pointing at an unknown listing.")
 def no_orphan_line_items(storage: StorageResource) -> dg.AssetCheckResult:
-    orphans = _scalar(
+    orphans = scalar(
         storage,
         """
         SELECT count(*) FROM core.order_items i
@@ -57,11 +51,11 @@ def no_orphan_line_items(storage: StorageResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=RAW_RECEIPTS, description="Records Etsy sent that did not fit wait in etsy_raw.quarantine.")
 def quarantine_empty(storage: StorageResource) -> dg.AssetCheckResult:
-    exists = _scalar(
+    exists = scalar(
         storage,
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'etsy_raw' AND table_name = 'quarantine'",
     )
-    waiting = _scalar(storage, "SELECT count(*) FROM etsy_raw.quarantine") if exists else 0
+    waiting = scalar(storage, "SELECT count(*) FROM etsy_raw.quarantine") if exists else 0
     return dg.AssetCheckResult(
         passed=waiting == 0, severity=dg.AssetCheckSeverity.WARN, metadata={"quarantined_records": waiting}
     )
