@@ -97,3 +97,27 @@ def test_search_vector_is_generated_from_title_tags_and_description(db: Database
     assert "'mug':2A" in vector  # stemmed title word, weight A
     assert "'stonewar':3B" in vector  # tag, weight B
     assert "'glaze':4C" in vector  # description, weight C
+
+
+def test_every_analytics_table_view_and_column_is_described(database_url: str) -> None:
+    engine = create_engine(sqlalchemy_url(database_url))
+    with engine.connect() as conn:
+        missing = conn.execute(
+            text(
+                """
+                SELECT c.relname || coalesce('.' || a.attname, '') FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'analytics'
+                LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                WHERE c.relkind IN ('r', 'p', 'v') AND c.relname NOT LIKE 'shop_daily_metrics_y%'
+                  AND obj_description(c.oid, 'pg_class') IS NULL
+                UNION ALL
+                SELECT c.relname || '.' || a.attname FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'analytics'
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                WHERE c.relkind IN ('r', 'p', 'v') AND c.relname NOT LIKE 'shop_daily_metrics_y%'
+                  AND col_description(c.oid, a.attnum) IS NULL
+                """
+            )
+        ).scalars().all()
+    engine.dispose()
+    assert missing == []
