@@ -33,6 +33,15 @@ def dagster_dev_command(port: int) -> list[str]:
     ]
 
 
+def _stop(process: subprocess.Popen[bytes]) -> int:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
+
+
 def run_dev(settings: Settings, port: int = 3000) -> int:
     db = Database.from_settings(settings)
     env = dict(os.environ)
@@ -40,14 +49,15 @@ def run_dev(settings: Settings, port: int = 3000) -> int:
     home = env.get("DAGSTER_HOME") or tempfile.mkdtemp(prefix="etsy-pipeline-dagster-")
     env["DAGSTER_HOME"] = home
     process = subprocess.Popen(dagster_dev_command(port), env=env, start_new_session=True)  # noqa: S603
+
+    def forward(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a service manager's SIGTERM stops the UI like Ctrl-C does
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
         return process.wait()
     except KeyboardInterrupt:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            return process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            return process.wait()
+        return _stop(process)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         db.close()

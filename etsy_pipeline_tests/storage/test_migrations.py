@@ -102,9 +102,10 @@ def test_search_vector_is_generated_from_title_tags_and_description(db: Database
 def test_every_analytics_table_view_and_column_is_described(database_url: str) -> None:
     engine = create_engine(sqlalchemy_url(database_url))
     with engine.connect() as conn:
-        missing = conn.execute(
-            text(
-                """
+        missing = (
+            conn.execute(
+                text(
+                    """
                 SELECT c.relname || coalesce('.' || a.attname, '') FROM pg_class c
                 JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'analytics'
                 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -117,7 +118,10 @@ def test_every_analytics_table_view_and_column_is_described(database_url: str) -
                 WHERE c.relkind IN ('r', 'p', 'v') AND c.relname NOT LIKE 'shop_daily_metrics_y%'
                   AND col_description(c.oid, a.attnum) IS NULL
                 """
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     engine.dispose()
     assert missing == []

@@ -1,0 +1,73 @@
+"""`make ui` works: `etsy-pipeline dev` serves the Dagster UI and the code location loads in it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from etsy_pipeline.emulator.server import free_port
+
+QUERY = """{ workspaceOrError { __typename ... on Workspace { locationEntries { name
+  locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
+
+
+def _dagster_processes(home: str) -> list[int]:
+    """Processes still running with this test's DAGSTER_HOME in their environment."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"DAGSTER_HOME={home}".encode() in environ and int(pid) != os.getpid():
+            found.append(int(pid))
+    return found
+
+
+def test_the_dagster_ui_serves_the_code_location(fresh_database_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+    (tmp_path / "dagster").mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "etsy_pipeline.cli", "dev", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": QUERY}, timeout=5).json()
+                entries = answer["data"]["workspaceOrError"]["locationEntries"]
+                if entries and entries[0]["locationOrLoadError"]:
+                    body = entries[0]
+                    break
+            except (httpx.HTTPError, KeyError, TypeError):
+                pass
+            time.sleep(1)
+        assert body is not None, "the UI did not answer within 90 s"
+        assert body["locationOrLoadError"]["__typename"] == "RepositoryLocation", body
+        process.send_signal(signal.SIGTERM)  # what a service manager sends: the UI must go down with it
+        process.wait(timeout=40)
+        assert not _dagster_processes(env["DAGSTER_HOME"])
+    finally:
+        for pid in _dagster_processes(env["DAGSTER_HOME"]):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
