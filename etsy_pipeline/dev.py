@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from etsy_pipeline.settings import Settings
 from etsy_pipeline.storage.database import Database
@@ -33,13 +34,23 @@ def dagster_dev_command(port: int) -> list[str]:
     ]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> int:
-    os.killpg(process.pid, signal.SIGTERM)
+def _group_alive(pgid: int) -> bool:
     try:
-        return process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop(process: subprocess.Popen[bytes], grace: float = 20.0) -> int:
+    """Stop dagster dev and every process it started (webserver, daemon, code server): the whole group."""
+    os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and (process.poll() is None or _group_alive(process.pid)):
+        time.sleep(0.2)
+    if _group_alive(process.pid):
         os.killpg(process.pid, signal.SIGKILL)
-        return process.wait()
+    return process.wait()
 
 
 def run_dev(settings: Settings, port: int = 3000) -> int:

@@ -26,7 +26,10 @@ def _dagster_processes(home: str) -> list[int]:
             continue
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if state == "Z":  # exited, waiting to be reaped by its parent
             continue
         if f"DAGSTER_HOME={home}".encode() in environ and int(pid) != os.getpid():
             found.append(int(pid))
