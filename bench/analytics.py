@@ -12,23 +12,19 @@ are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import p50_p95_ms, throwaway_database
 from etsy_pipeline.storage import migrate
 from etsy_pipeline.transform.analytics import rebuild_all
-
-ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 FILL = """
 INSERT INTO core.users (email) SELECT 'bench' || n || '@example.com' FROM generate_series(1, :shops) n;
@@ -56,11 +52,6 @@ ANALYZE;
 """
 
 
-def p50_p95(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shops", type=int, default=100)
@@ -71,11 +62,12 @@ def main() -> int:
     parser.add_argument("--backfill-days", type=int, help="backfill only the last N days (default: all)")
     args = parser.parse_args()
     start = date.today() - timedelta(days=args.days)  # the data ends yesterday, as the views expect
-    name = f"etsy_pipeline_analytics_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with throwaway_database("etsy_pipeline_analytics_bench") as url:
+        run(args, url, start)
+    return 0
+
+
+def run(args: argparse.Namespace, url: str, start: date) -> None:
     engine = create_engine(url)
     try:
         migrate.upgrade(url)
@@ -129,14 +121,10 @@ def main() -> int:
                         text(f"SELECT * FROM analytics.{view} WHERE shop_id = :s"), {"s": 1 + n % args.shops}
                     ).all()
                 samples.append(time.perf_counter() - began)
-            p50, p95 = p50_p95(samples)
+            p50, p95 = p50_p95_ms(samples)
             print(f"view {view:<28} one shop: p50 {p50:7.2f} ms  p95 {p95:7.2f} ms")
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return 0
 
 
 if __name__ == "__main__":

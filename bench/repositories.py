@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 import uuid
@@ -25,11 +24,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Table, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import p50_p95_ms, throwaway_database
 from etsy_pipeline.storage import migrate
 from etsy_pipeline.storage.base import table_of
 from etsy_pipeline.storage.cache import Cache
@@ -44,16 +43,9 @@ from etsy_pipeline.storage.repositories import (
 )
 from etsy_pipeline.storage.upsert import bulk_upsert
 
-ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 LISTINGS: Table = table_of(Listing)
 METRICS: Table = table_of(ShopDailyMetrics)
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return statistics.median(ordered) * 1000, p95 * 1000
 
 
 def measure(call: Callable[[], object], reads: int) -> tuple[float, float]:
@@ -63,7 +55,7 @@ def measure(call: Callable[[], object], reads: int) -> tuple[float, float]:
         started = time.perf_counter()
         call()
         samples.append(time.perf_counter() - started)
-    return percentiles(samples)
+    return p50_p95_ms(samples)
 
 
 def listing_rows(shop_id: int, n: int, price: Decimal) -> list[dict[str, Any]]:
@@ -89,11 +81,12 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=500)
     args = parser.parse_args()
 
-    name = f"etsy_pipeline_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with throwaway_database("etsy_pipeline_bench") as url:
+        run(args, url)
+    return 0
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     db = Database(url)
     try:
         migrate.upgrade(url)
@@ -144,10 +137,6 @@ def main() -> int:
         cached_cache.close()
     finally:
         db.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return 0
 
 
 if __name__ == "__main__":

@@ -21,36 +21,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import throwaway_database  # noqa: E402
 from etsy_pipeline.emulator.server import free_port  # noqa: E402
-
-ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def _database() -> tuple[str, str]:
-    name = f"etsy_pipeline_sync_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return name, make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(name: str) -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _serve(scale: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -224,19 +206,15 @@ def main() -> int:
     try:
         rates: dict[str, float] = {}
         for file_format in args.formats:
-            name, database = _database()
-            try:
-                with tempfile.TemporaryDirectory() as data_dir:
-                    output = subprocess.run(
-                        [sys.executable, __file__, "--child", database, url, data_dir, file_format],
-                        capture_output=True,
-                        text=True,
-                        check=True,
-                        env={**os.environ, "LOG_LEVEL": "ERROR"},
-                    ).stdout
-                figures = json.loads(output.strip().splitlines()[-1])
-            finally:
-                _drop(name)
+            with throwaway_database("etsy_pipeline_sync_bench") as database, tempfile.TemporaryDirectory() as data_dir:
+                output = subprocess.run(
+                    [sys.executable, __file__, "--child", database, url, data_dir, file_format],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, "LOG_LEVEL": "ERROR"},
+                ).stdout
+            figures = json.loads(output.strip().splitlines()[-1])
             records = figures["records"]
             if figures["errors"]:
                 print(f"  errors: {figures['errors']}")
@@ -257,12 +235,8 @@ def main() -> int:
             print(f"  seconds per step and shop: {figures['timings']}")
             print(f"  no-change incremental: {figures['again_seconds']:.1f} s, {figures['again_calls']:,} API calls")
         if not args.skip_baseline:
-            name, database = _database()
-            try:
-                with tempfile.TemporaryDirectory() as data_dir:
-                    base = baseline(database, url, data_dir)
-            finally:
-                _drop(name)
+            with throwaway_database("etsy_pipeline_sync_bench") as database, tempfile.TemporaryDirectory() as data_dir:
+                base = baseline(database, url, data_dir)
             base_rate = base["records"] / base["seconds"]
             print("baseline dlt rest_api (receipts, transactions, listings; raw only, offsets capped at 12,000):")
             print(
