@@ -132,18 +132,14 @@ def etsy_source(
     listing_columns: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in json_lists}
 
     def _pages(path: str, **params: Any) -> Iterator[list[Any]]:
-        """Each page's records until `count` is reached; stops quietly (and says why) on quota or revocation."""
-        offset = 0
-        while not report.stopped:
-            try:
-                page = client.get(path, tokens=tokens, limit=PAGE_LIMIT, offset=offset, **params)
-            except (QuotaExhausted, NeedsReauthorization) as exc:
-                _stop_on(report, exc)
-                return
-            yield page["results"]
-            offset += PAGE_LIMIT
-            if offset >= int(page["count"]) or not page["results"]:
-                return
+        """The client's pages, stopping quietly (and saying why) on quota or revocation."""
+        try:
+            for _, records in client.pages(path, tokens=tokens, limit=PAGE_LIMIT, **params):
+                if report.stopped:
+                    return
+                yield records
+        except (QuotaExhausted, NeedsReauthorization) as exc:
+            _stop_on(report, exc)
 
     @dlt.resource(name="listings", primary_key="listing_id", write_disposition="merge", columns=listing_columns)
     def listings() -> Iterator[Any]:
