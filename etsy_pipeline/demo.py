@@ -45,10 +45,6 @@ class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
-    @property
-    def api_calls(self) -> int:
-        return sum(r.api_calls for r in self.full + self.incremental)
-
 
 def emulator_settings(settings: Settings, url: str) -> Settings:
     """The same settings, pointed at the emulator: base URL, authorize page and the app's keys."""

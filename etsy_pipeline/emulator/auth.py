@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from etsy_pipeline.emulator.clock import Clock
-from etsy_pipeline.emulator.errors import EtsyError, Forbidden, OAuthError, Unauthorized
+from etsy_pipeline.emulator.errors import EtsyError, Forbidden, OAuthError
 
 ACCESS_TTL = 3600
 REFRESH_TTL = 90 * 86_400
@@ -187,7 +187,3 @@ def require_scopes(grant: Grant, needed: tuple[str, ...]) -> None:
     missing = [s for s in needed if s not in grant.scopes]
     if missing:
         raise Forbidden(f"Access token does not have the required scope(s): {', '.join(missing)}")
-
-
-def unauthorized(message: str) -> Unauthorized:
-    return Unauthorized(message)

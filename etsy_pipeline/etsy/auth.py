@@ -57,14 +57,6 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge
 
 
-def user_id_of(token: str) -> int:
-    """Etsy tokens are `<user_id>.<opaque>`."""
-    head = token.split(".", 1)[0]
-    if not head.isdigit():
-        raise ValueError("an Etsy token starts with the numeric user id")
-    return int(head)
-
-
 class OAuthClient:
     def __init__(
         self,

@@ -66,12 +66,6 @@ class Cipher:
                 "(was the key that encrypted it removed?)"
             ) from None
 
-    def encrypt_optional(self, plaintext: str | None) -> bytes | None:
-        return None if plaintext is None else self.encrypt(plaintext)
-
-    def decrypt_optional(self, token: bytes | None) -> str | None:
-        return None if token is None else self.decrypt(token)
-
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt under the primary (first) key; the plaintext never leaves this call."""
         try:

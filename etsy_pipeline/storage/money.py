@@ -52,8 +52,3 @@ def parse_money(raw: Mapping[str, Any] | None) -> Money | None:
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise MoneyError(f"money field 'currency_code' must be a 3-letter code, got {currency!r}")
     return Money(to_decimal(amount, divisor), currency.upper())
-
-
-def to_etsy_float(value: Decimal) -> float:
-    """Etsy's write endpoints take prices as a float in major units."""
-    return float(value)

@@ -1,1 +1,1 @@
-"""Operations slice: database health as an asset check operators can run from the UI."""
+"""Operations slice: a job operators run from the UI to bring the schema to head and verify it."""
