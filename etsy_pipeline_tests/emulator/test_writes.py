@@ -84,6 +84,11 @@ def test_update_listing_takes_form_fields_but_not_price_or_quantity(seller: Sell
     assert "updateListingInventory" in price.json()["error"]
     as_json = seller.client.patch(path, json={"title": "x"}, headers=seller.headers)
     assert as_json.status_code == 400
+    bad_section = seller.client.patch(path, data={"shop_section_id": "sale"}, headers=seller.headers)
+    assert bad_section.status_code == 400
+    assert bad_section.json() == {"error": "Invalid value for shop_section_id: expected an integer, got 'sale'"}
+    unsectioned = seller.client.patch(path, data={"shop_section_id": "0"}, headers=seller.headers)
+    assert unsectioned.json()["shop_section_id"] is None
 
 
 def test_every_shipment_call_adds_a_shipment_and_emails_the_buyer(seller: Seller) -> None:

@@ -264,12 +264,13 @@ def update_listing(call: Call) -> Json:
         if new_state != item.state:
             item.state, item.state_timestamp = new_state, call.state.clock.now()
             changed = True
-    section = call.form_value("shop_section_id")
-    if section is not None:
+    raw_section = call.form_value("shop_section_id")
+    if raw_section is not None:
+        section = params.integer({"shop_section_id": raw_section}, "shop_section_id")
         sections = {s.shop_section_id for s in call.state.world.shops[item.shop_id].sections}
-        if section not in ("", "0") and int(section) not in sections:
+        if section and section not in sections:
             raise BadRequest(f"Invalid value for shop_section_id: {section} is not a section of this shop")
-        item.shop_section_id = int(section) or None if section else None
+        item.shop_section_id = section or None  # empty or 0 takes the listing out of its section
         changed = True
     if changed:
         item.updated = call.state.clock.now()
