@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from etsy_pipeline.demo import emulator_settings
+from etsy_pipeline.emulator.models import Receipt
 from etsy_pipeline.emulator.server import BackgroundEmulator
 from etsy_pipeline.emulator.state import Config, EmulatorState
 from etsy_pipeline.etsy.client import RetryPolicy
@@ -45,6 +46,11 @@ class Installation:
 
     def sync_all(self, **kwargs: Any) -> list[SyncResult]:
         return [self.sync(i, **kwargs) for i in range(len(self.shops))]
+
+    def newest_refundable(self, etsy_shop_id: int) -> Receipt:
+        """The shop's most recently changed receipt that shipped and has no refund yet (a refund target)."""
+        receipts = [r for r in self.state.world.receipts.values() if r.shop_id == etsy_shop_id]
+        return max((r for r in receipts if r.is_shipped and not r.refunds), key=lambda r: r.updated)
 
     def core(self, sql: str, **params: Any) -> Any:
         with self.runtime.db.engine.connect() as conn:

@@ -56,14 +56,7 @@ def test_rerunning_in_full_is_idempotent(tiny: Installation) -> None:
 def test_an_unstamped_refund_is_caught_by_the_look_back(tiny: Installation) -> None:
     tiny.sync_all()
     shop = tiny.shops[0]
-    newest = max(
-        (
-            r
-            for r in tiny.state.world.receipts.values()
-            if r.shop_id == shop.etsy_shop_id and r.is_shipped and not r.refunds
-        ),
-        key=lambda r: r.updated,
-    )
+    newest = tiny.newest_refundable(shop.etsy_shop_id)
     tiny.admin("advance", hours=1)
     answer = tiny.admin("refund", receipt_id=newest.receipt_id, amount=500)
     assert answer["updated_timestamp"] == newest.updated  # Etsy did not stamp it

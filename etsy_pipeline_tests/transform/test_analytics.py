@@ -100,14 +100,7 @@ def test_a_backfilled_range_equals_day_by_day_and_rebuilding_is_idempotent(tiny:
 def test_a_late_refund_changes_the_old_day_after_the_next_sync(tiny: Installation) -> None:
     tiny.sync_all()
     shop = tiny.shops[0]
-    receipt = max(
-        (
-            r
-            for r in tiny.state.world.receipts.values()
-            if r.shop_id == shop.etsy_shop_id and r.is_shipped and not r.refunds
-        ),
-        key=lambda r: r.updated,
-    )
+    receipt = tiny.newest_refundable(shop.etsy_shop_id)
     day = _day(receipt.created)
     _rebuild(tiny, [day])
     before = _row(tiny, shop.shop_id, day)
