@@ -14,7 +14,7 @@ from etsy_pipeline.storage.models.listings import (
     ListingSnapshot,
     ListingVideo,
 )
-from etsy_pipeline.storage.models.ops import PendingChange, SyncRun
+from etsy_pipeline.storage.models.ops import PendingChange, SyncCursor, SyncRun
 from etsy_pipeline.storage.models.orders import Customer, Order, OrderItem
 from etsy_pipeline.storage.models.shops import Shop
 from etsy_pipeline.storage.models.users import OAuthToken, User
@@ -36,6 +36,7 @@ __all__ = [
     "PendingChange",
     "Shop",
     "ShopDailyMetrics",
+    "SyncCursor",
     "SyncRun",
     "User",
 ]

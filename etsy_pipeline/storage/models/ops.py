@@ -1,4 +1,5 @@
-"""The push outbox (`pending_changes`) and the record of every sync (`sync_runs`)."""
+"""The push outbox (`pending_changes`), the record of every sync (`sync_runs`) and the pull cursors
+(`sync_cursors`)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,17 @@ class PendingChange(Timestamps, Base):
     confirmed_at: Mapped[datetime | None]
 
 
-SYNC_RUN_STATUSES = ("running", "succeeded", "failed", "partial", "quota_exhausted")
+SYNC_RUN_STATUSES = (
+    "running",
+    "succeeded",
+    "failed",
+    "partial",
+    "quota_exhausted",
+    "incomplete",  # the run ended, but core holds fewer rows than Etsy reports
+    "skipped",  # another run of the shop held the lock
+    "needs_reauth",
+    "abandoned",  # the process died; found by the next run of the shop
+)
 
 
 class SyncRun(Base):
@@ -86,3 +97,20 @@ class SyncRun(Base):
     resume_state: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
     error: Mapped[str | None] = mapped_column(Text)
     dagster_run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class SyncCursor(Base):
+    """How far one resource of one shop has been pulled into *this* database.
+
+    Cursors live beside the rows they describe, written in the same transaction as the shaped rows, so a new,
+    copied or restored database carries its own position: it never inherits another database's progress, and
+    a cursor never moves past data that did not load.
+    """
+
+    __tablename__ = "sync_cursors"
+    __table_args__ = ({"schema": CORE},)
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey(f"{CORE}.shops.id", ondelete="CASCADE"), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from etsy_pipeline.storage.base import CORE, Base, Timestamps, id_column
 
-SYNC_STATUSES = ("never", "running", "ok", "failed", "needs_reauth", "quota_exhausted")
+SYNC_STATUSES = ("never", "running", "ok", "failed", "needs_reauth", "quota_exhausted", "incomplete")
 
 
 class Shop(Timestamps, Base):
