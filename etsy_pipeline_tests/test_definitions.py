@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +22,23 @@ def test_code_location_loads_with_its_jobs_and_resources() -> None:
     repository = defs.get_repository_def()
     assert {job.name for job in repository.get_all_jobs()} >= {"migrate_database"}
     assert "storage" in repository.get_top_level_resources()
+
+
+def test_dagster_validates_the_code_location(tmp_path: Path) -> None:
+    """`dagster definitions validate` is what an operator runs: it loads the location and checks every
+    partition mapping (the daily analytics over the shop-partitioned core tables among them)."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    validation = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "etsy_pipeline.definitions"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert validation.returncode == 0, validation.stdout[-3000:]
+    assert "All code locations passed validation" in validation.stdout
 
 
 def test_dagster_yaml_loads_as_an_instance_on_postgres(
