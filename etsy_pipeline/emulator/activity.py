@@ -3,7 +3,8 @@
 New orders arrive at each shop's historical rate (with its seasonality), stock goes down with sales and
 listings sell out, paid orders ship and shipped ones are delivered, some orders are canceled or refunded,
 sellers edit listings, buyers leave reviews, and listing views accumulate (tabulated once per simulated day,
-as Etsy does). Refunds and some cancellations leave `updated_timestamp` alone, as on Etsy. The randomness is
+as Etsy does). Refunds and some cancellations leave `updated_timestamp` alone, as on Etsy, and show up in the
+payment ledger instead (see payments.py). The randomness is
 seeded by the emulator's seed and the number of advances, so the same sequence of calls gives the same data.
 """
 
@@ -16,8 +17,9 @@ import random
 from collections import Counter
 from typing import Any
 
-from etsy_pipeline.emulator.generator import CARRIERS, DAY, Generator, _season_weights, fee
-from etsy_pipeline.emulator.models import LedgerEntry, Receipt, Refund, Shop
+from etsy_pipeline.emulator import payments
+from etsy_pipeline.emulator.generator import CARRIERS, DAY, Generator, _season_weights
+from etsy_pipeline.emulator.models import Receipt, Shop
 from etsy_pipeline.emulator.state import EmulatorState
 
 OPEN_WINDOW = 45 * DAY  # receipts older than this no longer change
@@ -35,31 +37,16 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
-def _ledger(state: EmulatorState, shop: Shop, created: int, amount: int, description: str, ref: str) -> None:
-    """Queue a ledger event; `_post_ledger` appends the queue in time order with running balances."""
-    state.pending_ledger.setdefault(shop.shop_id, []).append((created, amount, description, ref))
+def _ledger(state: EmulatorState, shop_id: int, events: list[payments.Event]) -> None:
+    """Queue ledger events; `_post_ledger` writes each shop's queue in time order with running balances."""
+    state.pending_ledger.setdefault(shop_id, []).extend(events)
+    if not state.advancing:
+        _post_ledger(state)
 
 
 def _post_ledger(state: EmulatorState) -> None:
     for shop_id, events in state.pending_ledger.items():
-        shop = state.world.shops[shop_id]
-        entries = state.world.ledger[shop_id]
-        for created, amount, description, ref in sorted(events, key=lambda e: (e[0], e[3])):
-            entries.append(
-                LedgerEntry(
-                    entry_id=state.world.new_id(),
-                    ledger_id=shop_id,
-                    sequence_number=(entries[-1].sequence_number if entries else 0) + 1,
-                    amount=amount,
-                    currency=shop.currency.code,
-                    description=description,
-                    balance=(entries[-1].balance if entries else 0) + amount,
-                    created=created,
-                    ledger_type="sales" if amount >= 0 else "fees",
-                    reference_type="refund" if description.startswith("Refund") else "receipt",
-                    reference_id=ref,
-                )
-            )
+        payments.post(state.world, shop_id, events)
     state.pending_ledger.clear()
 
 
@@ -71,14 +58,20 @@ def _touch(state: EmulatorState, receipt: Receipt, when: int) -> None:
 
 def refund(state: EmulatorState, receipt: Receipt, amount: int, when: int) -> None:
     """Refund part or all of an order. Etsy does not stamp `updated_timestamp` for it (quirk on by default)."""
-    full = receipt.refunded + amount >= receipt.grandtotal
-    receipt.refunds.append(Refund(amount, when, "Item damaged" if full else "Partial refund", None))
-    receipt.status = "fully refunded" if full else "partially refunded"
+    adjustment = payments.refund(state.world, receipt, amount, when)
     if state.quirks.refunds_bump_updated:
         _touch(state, receipt, when)
-    _ledger(state, state.world.shops[receipt.shop_id], when, -amount, "Refund to buyer", str(receipt.receipt_id))
-    if state.pending_ledger and not state.advancing:
-        _post_ledger(state)
+    _ledger(state, receipt.shop_id, [payments.adjustment_event(adjustment)])
+    state.changed()
+
+
+def cancel(state: EmulatorState, receipt: Receipt, when: int, *, stamp: bool) -> None:
+    """Cancel an order: a paid one is refunded on its Payment. Etsy stamps `updated_timestamp` only sometimes."""
+    adjustment = payments.cancel(state.world, receipt, when)
+    if stamp:
+        _touch(state, receipt, when)
+    if adjustment is not None:
+        _ledger(state, receipt.shop_id, [payments.adjustment_event(adjustment)])
     state.changed()
 
 
@@ -102,16 +95,7 @@ def _new_orders(state: EmulatorState, gen: Generator, shop: Shop, start: int, en
             if listing.quantity == 0 and listing.state == "active":
                 listing.state, listing.state_timestamp, listing.updated = "sold_out", created, created
                 out["listings_sold_out"] += 1
-        total = receipt.grandtotal
-        _ledger(state, shop, created, total, "Payment", str(receipt.receipt_id))
-        _ledger(
-            state,
-            shop,
-            created,
-            -fee(total, shop.currency.divisor),
-            "Processing and transaction fees",
-            str(receipt.receipt_id),
-        )
+        _ledger(state, shop.shop_id, payments.sale_events(receipt, shop.currency.divisor))
         out["new_receipts"] += 1
 
 
@@ -125,10 +109,9 @@ def _progress(state: EmulatorState, gen: Generator, shop: Shop, start: int, end:
             continue
         if not r.is_shipped:
             if rng.random() < 0.001 * (end - start) / 3600:
-                r.status, r.is_paid = "canceled", False
+                when = rng.randrange(start, end)
+                cancel(state, r, when, stamp=rng.random() < state.quirks.cancellations_bump_updated)
                 out["canceled"] += 1
-                if rng.random() < state.quirks.cancellations_bump_updated:
-                    _touch(state, r, rng.randrange(start, end))
                 continue
             if end - r.created > DAY and rng.random() < min(1.0, (end - start) / (2 * DAY)):
                 when = max(start, r.created + DAY // 2) + rng.randrange(max(1, min(end - start, DAY)))

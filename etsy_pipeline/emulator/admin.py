@@ -6,7 +6,8 @@
 - GET/POST faults   fault rates (see faults.FaultConfig)
 - GET/POST quirks   Etsy's quirks, each switchable (see state.Quirks)
 - POST refund       {"receipt_id": N, "amount": minor units (default: all)}: refund as a seller would on
-                    Etsy; like Etsy, it leaves updated_timestamp alone unless the quirk is switched off
+                    Etsy: a ShopRefund, a PaymentAdjustment and a REFUND_GROSS ledger entry (payments.py);
+                    like Etsy, it leaves updated_timestamp alone unless the quirk is switched off
 - POST revoke       {"user_id": N}: revoke a user's tokens, as a password change on Etsy does
 - GET  stats        calls per operationId, 429s, shipments per receipt, inventory writes per listing
 - GET  clock        the simulated time
@@ -99,7 +100,9 @@ def _refund(state: EmulatorState, payload: Any) -> Any:
     receipt = state.world.receipts.get(payload.get("receipt_id"))
     if receipt is None:
         raise BadRequest(f"receipt_id must be an existing receipt's id, got {payload.get('receipt_id')!r}")
-    left = receipt.grandtotal - receipt.refunded
+    if receipt.is_canceled:
+        raise BadRequest(f"receipt {receipt.receipt_id} is canceled: its payment was already given back")
+    left = receipt.grandtotal - receipt.adjusted
     amount = payload.get("amount", left)
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= left:
         raise BadRequest(f"amount must be an integer from 1 to {left} (minor units), got {amount!r}")

@@ -3,29 +3,27 @@
 Shaped to exercise a pipeline the way real shops do: seasonality (November and December peaks), a long tail of
 listing popularity, repeat buyers (so customer segments mean something), several currencies and divisors
 (USD and EUR in cents, JPY in whole yen), unicode text, gifts, coupons, refunds, cancellations, reviews, and
-a payment ledger.
+a payment ledger (see payments.py).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from etsy_pipeline.emulator import payments
 from etsy_pipeline.emulator.models import (
     Address,
     Currency,
     Image,
     Inventory,
-    LedgerEntry,
     Listing,
     Offering,
     Product,
     PropertyValue,
     Receipt,
-    Refund,
     Review,
     Section,
     Shipment,
@@ -354,8 +352,8 @@ class Generator:
         age = now - receipt.created
         roll = rng.random()
         if roll < 0.02 and age > DAY:
-            receipt.status, receipt.is_paid = "canceled", False
             receipt.updated = receipt.created + rng.randint(600, DAY)
+            payments.cancel(self.world, receipt, receipt.updated)
             return
         if age > 2 * DAY or (age > DAY // 2 and rng.random() < 0.5):
             shipped = receipt.created + rng.randint(DAY // 4, min(age, 3 * DAY))
@@ -367,9 +365,8 @@ class Generator:
             amount = receipt.grandtotal if full else max(1, receipt.subtotal // 4)
             when = receipt.updated + rng.randint(DAY, 20 * DAY)
             if when < now:
-                receipt.refunds.append(Refund(amount, when, "Item damaged" if full else "Partial refund", None))
-                receipt.status = "fully refunded" if full else "partially refunded"
                 # Etsy does not bump updated_timestamp for refunds: `updated` stays where it was.
+                payments.refund(self.world, receipt, amount, when)
 
     def ship(self, receipt: Receipt, when: int, carrier: str, tracking: str) -> Shipment:
         shipment = Shipment(self.world.new_id(), when, carrier, tracking)
@@ -422,45 +419,16 @@ class Generator:
         return self.world
 
 
-def fee(amount: int, divisor: int) -> int:
-    """Etsy-like fees: 6.5 % transaction fee plus a 3 % + 0.25 processing fee."""
-    return math.ceil(amount * 0.095) + math.ceil(0.25 * divisor)
-
-
 def build_ledger(world: World, shop: Shop) -> None:
-    """The shop's payment account ledger: sales, fees and refunds in time order, with a running balance."""
-    events: list[tuple[int, int, str, str, str]] = []
+    """The shop's payment account for the generated history: every sale, its fee, and every adjustment."""
+    events: list[payments.Event] = []
     for receipt in world.receipts.values():
-        if receipt.shop_id != shop.shop_id or receipt.status == "canceled":
+        if receipt.shop_id != shop.shop_id:
             continue
-        total = receipt.grandtotal
-        ref = str(receipt.receipt_id)
-        events.append((receipt.created, total, "Payment", "receipt", ref))
-        events.append(
-            (receipt.created, -fee(total, shop.currency.divisor), "Processing and transaction fees", "receipt", ref)
-        )
-        for refund in receipt.refunds:
-            events.append((refund.created, -refund.amount, "Refund to buyer", "refund", ref))
-    events.sort(key=lambda e: (e[0], e[4]))
-    entries = world.ledger[shop.shop_id]
-    balance = 0
-    for sequence, (created, amount, description, reference_type, reference_id) in enumerate(events, start=1):
-        balance += amount
-        entries.append(
-            LedgerEntry(
-                entry_id=world.new_id(),
-                ledger_id=shop.shop_id,
-                sequence_number=sequence,
-                amount=amount,
-                currency=shop.currency.code,
-                description=description,
-                balance=balance,
-                created=created,
-                ledger_type="sales" if amount >= 0 else "fees",
-                reference_type=reference_type,
-                reference_id=reference_id,
-            )
-        )
+        if receipt.is_paid or receipt.adjustments:  # a canceled order was paid, then given back
+            events.extend(payments.sale_events(receipt, shop.currency.divisor))
+        events.extend(payments.adjustment_event(a) for a in receipt.adjustments)
+    payments.post(world, shop.shop_id, events)
 
 
 def generate(seed: int, scale: str) -> World:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+PAYMENT_ID_OFFSET = 5_000_000_000  # a receipt's Payment has id receipt_id + this offset
+FIRST_ADJUSTMENT_ID = 100_000_000_000  # adjustment ids have their own counter, so adding one moves no other id
+
 
 @dataclass(slots=True)
 class Currency:
@@ -175,6 +178,21 @@ class Refund:
     note: str | None
 
 
+@dataclass(slots=True, frozen=True)
+class Adjustment:
+    """A PaymentAdjustment: money given back to the buyer on a receipt's Payment (a refund or a cancellation).
+
+    Frozen because the ledger entry that refers to it embeds it, and ledger entries never change.
+    """
+
+    payment_adjustment_id: int
+    payment_id: int
+    user_id: int  # the seller
+    amount: int  # minor units of the shop's currency
+    created: int
+    reason_code: str
+
+
 @dataclass(slots=True)
 class Address:
     name: str
@@ -210,6 +228,8 @@ class Receipt:
     shipments: list[Shipment] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
     buyer_currency: str | None = None
+    # A tuple, not a list: most receipts have none, and the large scale holds half a million receipts.
+    adjustments: tuple[Adjustment, ...] = ()
 
     @property
     def total_price(self) -> int:
@@ -225,7 +245,17 @@ class Receipt:
 
     @property
     def refunded(self) -> int:
+        """What `refunds[]` says was refunded (a cancellation is not listed there; see payments.py)."""
         return sum(r.amount for r in self.refunds)
+
+    @property
+    def adjusted(self) -> int:
+        """What the Payment's adjustments gave back: refunds and cancellations."""
+        return sum(a.amount for a in self.adjustments)
+
+    @property
+    def payment_id(self) -> int:
+        return self.receipt_id + PAYMENT_ID_OFFSET
 
     @property
     def is_canceled(self) -> bool:
@@ -244,8 +274,10 @@ class Review:
     created: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class LedgerEntry:
+    """One line of a shop's payment account; like Etsy's, it never changes once written."""
+
     entry_id: int
     ledger_id: int
     sequence_number: int
@@ -257,6 +289,8 @@ class LedgerEntry:
     ledger_type: str
     reference_type: str
     reference_id: str | None
+    payment_id: int | None = None  # the Payment the entry is about, directly or through its adjustment
+    adjustment: Adjustment | None = None
 
 
 @dataclass(slots=True)
@@ -272,7 +306,12 @@ class World:
     next_id: int
     buyers: list[int]
     buyer_events: list[int] = field(default_factory=list)  # one entry per order: repeat buyers weigh more
+    next_adjustment_id: int = FIRST_ADJUSTMENT_ID
 
     def new_id(self) -> int:
         self.next_id += 1
         return self.next_id
+
+    def new_adjustment_id(self) -> int:
+        self.next_adjustment_id += 1
+        return self.next_adjustment_id

@@ -67,6 +67,8 @@ def id_list(params: Mapping[str, str], name: str, *, maximum: int = 100) -> list
         raise BadRequest(f"Invalid value for {name}: expected comma-separated integers, got '{raw}'") from None
     if not ids or len(ids) > maximum:
         raise BadRequest(f"Invalid value for {name}: between 1 and {maximum} ids are allowed")
+    if any(ident < 1 for ident in ids):
+        raise BadRequest(f"Invalid value for {name}: ids are positive integers, got '{raw}'")
     return ids
 
 

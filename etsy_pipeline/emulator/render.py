@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from etsy_pipeline.emulator.generator import fee
 from etsy_pipeline.emulator.models import (
+    Adjustment,
     Currency,
     Image,
     Inventory,
@@ -26,6 +26,7 @@ from etsy_pipeline.emulator.models import (
     User,
     Video,
 )
+from etsy_pipeline.emulator.payments import fee
 
 Json = dict[str, Any]
 IMAGE_HOST = "https://i.etsystatic.com"
@@ -380,34 +381,35 @@ def receipt(r: Receipt, s: Shop, seller_email: str) -> Json:
     }
 
 
+def adjustment(a: Adjustment) -> Json:
+    """A PaymentAdjustment; amounts are plain ints in the shop currency's minor units, as Etsy sends them."""
+    return {
+        "payment_adjustment_id": a.payment_adjustment_id,
+        "payment_id": a.payment_id,
+        "status": "COMPLETED",
+        "is_success": True,
+        "user_id": a.user_id,
+        "reason_code": a.reason_code,
+        "total_adjustment_amount": a.amount,
+        "shop_total_adjustment_amount": a.amount,
+        "buyer_total_adjustment_amount": a.amount,
+        "total_fee_adjustment_amount": 0,
+        "create_timestamp": a.created,
+        "created_timestamp": a.created,
+        "update_timestamp": a.created,
+        "updated_timestamp": a.created,
+        "payment_adjustment_items": [],
+    }
+
+
 def payment(r: Receipt, s: Shop) -> Json:
     c = s.currency
     gross = r.grandtotal
     fees = fee(gross, c.divisor)
-    refunded = r.refunded
-    adjustments: list[Json] = [
-        {
-            "payment_adjustment_id": r.receipt_id * 10 + n,
-            "payment_id": r.receipt_id + 5_000_000_000,
-            "status": "COMPLETED",
-            "is_success": True,
-            "user_id": s.user_id,
-            "reason_code": "item_damaged" if f.amount == gross else "other",
-            "total_adjustment_amount": f.amount,
-            "shop_total_adjustment_amount": f.amount,
-            "buyer_total_adjustment_amount": f.amount,
-            "total_fee_adjustment_amount": 0,
-            "create_timestamp": f.created,
-            "created_timestamp": f.created,
-            "update_timestamp": f.created,
-            "updated_timestamp": f.created,
-            "payment_adjustment_items": [],
-        }
-        for n, f in enumerate(r.refunds, start=1)
-    ]
-    last_change = max([r.updated, *[f.created for f in r.refunds]])
+    adjusted = r.adjusted
+    last_change = max([r.updated, *[a.created for a in r.adjustments]])
     return {
-        "payment_id": r.receipt_id + 5_000_000_000,
+        "payment_id": r.payment_id,
         "buyer_user_id": r.buyer_user_id,
         "shop_id": r.shop_id,
         "receipt_id": r.receipt_id,
@@ -417,9 +419,9 @@ def payment(r: Receipt, s: Shop) -> Json:
         "posted_gross": money(gross, c) if r.is_shipped else None,
         "posted_fees": money(fees, c) if r.is_shipped else None,
         "posted_net": money(gross - fees, c) if r.is_shipped else None,
-        "adjusted_gross": money(gross - refunded, c) if refunded else None,
-        "adjusted_fees": money(fees, c) if refunded else None,
-        "adjusted_net": money(gross - fees - refunded, c) if refunded else None,
+        "adjusted_gross": money(gross - adjusted, c) if adjusted else None,
+        "adjusted_fees": money(fees, c) if adjusted else None,
+        "adjusted_net": money(gross - fees - adjusted, c) if adjusted else None,
         "currency": c.code,
         "shop_currency": c.code,
         "buyer_currency": r.buyer_currency or c.code,
@@ -432,7 +434,7 @@ def payment(r: Receipt, s: Shop) -> Json:
         "created_timestamp": r.created,
         "update_timestamp": last_change,
         "updated_timestamp": last_change,
-        "payment_adjustments": adjustments,
+        "payment_adjustments": [adjustment(a) for a in r.adjustments],
     }
 
 
@@ -451,7 +453,7 @@ def ledger_entry(e: LedgerEntry) -> Json:
         "reference_type": e.reference_type,
         "reference_id": e.reference_id,
         "parent_entry_id": 0,
-        "payment_adjustments": [],
+        "payment_adjustments": [adjustment(e.adjustment)] if e.adjustment else [],
     }
 
 

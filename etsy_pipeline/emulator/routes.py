@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from etsy_pipeline.emulator.handlers import listings, receipts, shops
+from etsy_pipeline.emulator.handlers import listings, payments, receipts, shops
 from etsy_pipeline.emulator.handlers.base import Call, Json
 
 PREFIX = "/v3/application"
@@ -97,13 +97,29 @@ ROUTES: list[Route] = [
         "/shops/{shop_id}/receipts/{receipt_id}/payments",
         "getShopPaymentByReceiptId",
         ("transactions_r",),
-        receipts.get_payments,
+        payments.get_payment_by_receipt,
     ),
+    Route("GET", "/shops/{shop_id}/payments", "getPayments", ("transactions_r",), payments.get_payments),
     Route(
         "GET",
         "/shops/{shop_id}/payment-account/ledger-entries",
         "getShopPaymentAccountLedgerEntries",
         ("transactions_r",),
-        receipts.get_ledger,
+        payments.get_ledger,
+    ),
+    # Before the `{ledger_entry_id}` route: routes match in order, and the literal segment must win.
+    Route(
+        "GET",
+        "/shops/{shop_id}/payment-account/ledger-entries/payments",
+        "getPaymentAccountLedgerEntryPayments",
+        ("transactions_r",),
+        payments.get_ledger_entry_payments,
+    ),
+    Route(
+        "GET",
+        "/shops/{shop_id}/payment-account/ledger-entries/{ledger_entry_id}",
+        "getShopPaymentAccountLedgerEntry",
+        ("transactions_r",),
+        payments.get_ledger_entry,
     ),
 ]

@@ -19,6 +19,7 @@ from etsy_pipeline.emulator.clock import Clock
 from etsy_pipeline.emulator.faults import Faults
 from etsy_pipeline.emulator.generator import SCALES, generate
 from etsy_pipeline.emulator.models import Listing, Receipt, World
+from etsy_pipeline.emulator.payments import Event
 from etsy_pipeline.emulator.ratelimit import RateLimiter
 from etsy_pipeline.emulator.stats import Stats
 
@@ -92,7 +93,7 @@ class EmulatorState:
             self.stats = Stats()
             self.quirks = Quirks()
             self.advances = 0
-            self.pending_ledger: dict[int, list[tuple[int, int, str, str]]] = {}
+            self.pending_ledger: dict[int, list[Event]] = {}
             self.advancing = False
             self.last_tabulation_day = self.clock.now() // 86_400
             self._index()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from etsy_pipeline.emulator.models import LedgerEntry
 from etsy_pipeline.emulator.routes import ROUTES
 from etsy_pipeline_tests.emulator import openapi
 from etsy_pipeline_tests.emulator.conftest import Seller
@@ -28,6 +29,28 @@ def _varied_listing(s: Seller) -> int:
 
 def _refunded_receipt(s: Seller) -> int:
     return next(r.receipt_id for r in s.state.world.receipts.values() if r.refunds)
+
+
+def _canceled_receipt(s: Seller) -> int:
+    return next(r.receipt_id for r in s.state.world.receipts.values() if r.is_canceled and r.adjustments)
+
+
+def _entry_id(s: Seller, ledger_type: str, nth: int = 0) -> int:
+    entries = [e for e in s.state.world.ledger[s.shop_id] if e.ledger_type == ledger_type]
+    return entries[nth].entry_id
+
+
+def _refund_entry(s: Seller) -> LedgerEntry:
+    return next(e for e in s.state.world.ledger[s.shop_id] if e.ledger_type == "REFUND_GROSS")
+
+
+def _entry_ids(s: Seller) -> str:
+    return ",".join(str(_entry_id(s, kind)) for kind in ("PAYMENT_GROSS", "PAYMENT_PROCESSING_FEE", "REFUND_GROSS"))
+
+
+def _payment_ids(s: Seller) -> str:
+    receipts = s.state.world.receipts
+    return ",".join(str(receipts[r].payment_id) for r in (_receipt_id(s), _refunded_receipt(s), _canceled_receipt(s)))
 
 
 def _inventory_body(s: Seller, listing_id: int) -> dict[str, Any]:
@@ -135,6 +158,15 @@ CASES: dict[str, list[Call]] = {
     "getShopPaymentByReceiptId": [
         lambda s: s.get(f"/shops/{s.shop_id}/receipts/{_receipt_id(s)}/payments"),
         lambda s: s.get(f"/shops/{s.shop_id}/receipts/{_refunded_receipt(s)}/payments"),
+        lambda s: s.get(f"/shops/{s.shop_id}/receipts/{_canceled_receipt(s)}/payments"),
+    ],
+    "getPayments": [lambda s: s.get(f"/shops/{s.shop_id}/payments", payment_ids=_payment_ids(s))],
+    "getShopPaymentAccountLedgerEntry": [
+        lambda s: s.get(f"/shops/{s.shop_id}/payment-account/ledger-entries/{_entry_id(s, 'PAYMENT_GROSS')}"),
+        lambda s: s.get(f"/shops/{s.shop_id}/payment-account/ledger-entries/{_entry_id(s, 'REFUND_GROSS')}"),
+    ],
+    "getPaymentAccountLedgerEntryPayments": [
+        lambda s: s.get(f"/shops/{s.shop_id}/payment-account/ledger-entries/payments", ledger_entry_ids=_entry_ids(s))
     ],
     "getShopPaymentAccountLedgerEntries": [
         lambda s: s.get(
@@ -142,7 +174,12 @@ CASES: dict[str, list[Call]] = {
             min_created=1_760_000_000,
             max_created=1_793_000_000,
             limit=100,
-        )
+        ),
+        lambda s: s.get(
+            f"/shops/{s.shop_id}/payment-account/ledger-entries",
+            min_created=_refund_entry(s).created,
+            max_created=_refund_entry(s).created,
+        ),
     ],
     "tokenScopes": [
         lambda s: s.client.post("/v3/application/scopes", data={"token": s.access_token}, headers=s.headers)

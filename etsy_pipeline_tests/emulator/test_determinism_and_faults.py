@@ -19,7 +19,11 @@ def _snapshot(seed: int) -> str:
         client.post("/_emulator/advance", json={"hours": 48})
         seller = login(client, state)
         later = seller.get(f"/shops/{seller.shop_id}/receipts", limit=100).json()
-    return json.dumps([receipts, listings, later], sort_keys=True)
+        now = state.clock.now()
+        ledger = seller.get(
+            f"/shops/{seller.shop_id}/payment-account/ledger-entries", min_created=now - 30 * 86_400, max_created=now
+        ).json()
+    return json.dumps([receipts, listings, later, ledger], sort_keys=True)
 
 
 def test_same_seed_same_data_and_activity() -> None:

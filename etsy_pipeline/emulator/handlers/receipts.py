@@ -168,24 +168,3 @@ def create_shipment(call: Call) -> Json:
         t.shipped = t.shipped or now
     _touch(state, r, now)
     return _render(state, state.world.shops[r.shop_id], r)
-
-
-def get_payments(call: Call) -> Json:
-    r = receipt(call)
-    if r.is_canceled and not r.is_paid:
-        return paged(0, [])
-    return paged(1, [render.payment(r, call.state.world.shops[r.shop_id])])
-
-
-def get_ledger(call: Call) -> Json:
-    found = owned_shop(call)
-    low = params.integer(call.query, "min_created", minimum=params.MIN_TIMESTAMP, required=True)
-    high = params.integer(call.query, "max_created", minimum=params.MIN_TIMESTAMP, required=True)
-    assert low is not None and high is not None
-    if high < low:
-        raise BadRequest("max_created must be greater than or equal to min_created")
-    limit, offset = params.page(call.query)
-    entries = call.state.world.ledger[found.shop_id]
-    keys = call.state.memo(("ledger", found.shop_id), lambda: [e.created for e in entries])
-    matching = entries[bisect.bisect_left(keys, low) : bisect.bisect_right(keys, high)]
-    return paged(len(matching), [render.ledger_entry(e) for e in matching[offset : offset + limit]])
