@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="encryption keys for tokens and personal data")
     keys.add_argument("action", choices=["generate", "rotate"])
     keys.set_defaults(handler=_keys)
+
+    from etsy_pipeline.push.commands import register as register_push
+
+    register_push(commands)
     return parser
 
 

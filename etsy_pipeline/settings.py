@@ -79,6 +79,20 @@ class Settings(BaseSettings):
         default=Path("../shared/etsy/openapi.json"),
         description="Etsy's OpenAPI document (used by the emulator's conformance checks).",
     )
+    # Push (local edits to Etsy): retries, the runner's lease, the batched sensor and the automation switch.
+    push_automation: bool = Field(default=True, description="Sensors push local changes to Etsy on their own.")
+    push_backoff_base_seconds: float = Field(
+        default=30.0, ge=0, description="First retry delay of a push; it doubles per attempt (full jitter)."
+    )
+    push_backoff_cap_seconds: float = Field(default=3600.0, ge=0, description="Longest delay between push retries.")
+    push_max_attempts: int = Field(default=8, ge=1, description="Attempts before a change is dead-lettered (failed).")
+    push_lease_seconds: int = Field(
+        default=300, ge=1, description="How long a push runner owns a claimed change before another may take it."
+    )
+    push_batch_size: int = Field(default=50, ge=1, description="Listing edits due that make the batched push go.")
+    push_batch_max_age_minutes: int = Field(
+        default=15, ge=0, description="Age of the oldest due listing edit that makes the batched push go."
+    )
 
     @field_validator("database_url")
     @classmethod

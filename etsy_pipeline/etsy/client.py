@@ -5,6 +5,11 @@ exponential backoff and full jitter, honouring `retry-after`; 400, 403, 404 and 
 is wrong). A 429 for the daily quota raises `QuotaExhausted` at once. A 401 `invalid_token` refreshes the
 user's access token once and repeats the call. Every retry is logged with Etsy's `x-etsy-request-uuid`; tokens
 and keys never appear in logs or errors.
+
+Writes (`write()`) are different: once a write may have reached Etsy, the client never sends it again itself.
+A 5xx, a timeout or a cut-short body after sending raises `WriteOutcomeUnknown`, so the caller reads Etsy's state
+back before deciding to send again (createReceiptShipment adds a shipment and e-mails the buyer on every call).
+Only answers that prove nothing was done are retried here: a 429 and a connection that never opened.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import httpx
 import orjson
 
 from etsy_pipeline.etsy.auth import TokenManager
-from etsy_pipeline.etsy.errors import EtsyClientError, EtsyServerError, QuotaExhausted
+from etsy_pipeline.etsy.errors import EtsyClientError, EtsyError, EtsyServerError, QuotaExhausted
 from etsy_pipeline.etsy.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,14 @@ class RetryPolicy:
 
 class OffsetTooLarge(EtsyClientError):
     """Paging would pass Etsy's 12,000 offset cap: split the query (by time window) instead."""
+
+
+class WriteOutcomeUnknown(EtsyError):
+    """A write may or may not have been applied (5xx, timeout or cut-short body after sending): read Etsy back."""
+
+
+# Transport errors raised before a single byte of the request left: a write may safely be sent again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -102,6 +115,7 @@ class EtsyClient:
         params: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
         json: Any = None,
+        write: bool = False,
     ) -> Any:
         """One API call (path relative to /v3/application) with the retry policy; returns the parsed JSON."""
         url = API + path
@@ -121,6 +135,8 @@ class EtsyClient:
                 response = self.http.request(method, url, params=params, data=data, json=json, headers=headers)
             except httpx.TransportError as exc:
                 reason = f"network error {type(exc).__name__}"
+                if write and not isinstance(exc, NOT_SENT):
+                    raise WriteOutcomeUnknown(f"{method} {url}: {reason}") from None
             else:
                 self.limiter.observe(response.headers)
                 remaining = response.headers.get("x-remaining-today")
@@ -133,6 +149,9 @@ class EtsyClient:
                         return orjson.loads(response.content)
                     except orjson.JSONDecodeError:
                         reason = "a cut-short or invalid JSON body"
+                        if write:
+                            raise WriteOutcomeUnknown(f"{method} {url}: {reason}", status=status,
+                                                      request_id=request_id) from None  # fmt: skip
                 else:
                     body = _error_body(response)
                     message = str(body.get("error", ""))
@@ -146,6 +165,8 @@ class EtsyClient:
                     if status not in RETRYABLE:
                         raise EtsyClientError(message or response.reason_phrase, status=status, request_id=request_id)
                     reason = f"HTTP {status} {message}".strip()
+                    if write and status != 429:
+                        raise WriteOutcomeUnknown(f"{method} {url}: {reason}", status=status, request_id=request_id)
                     retry_after = _retry_after(response)
             attempt += 1
             if attempt >= self.retry.attempts:
@@ -162,6 +183,18 @@ class EtsyClient:
 
     def get(self, path: str, *, tokens: TokenManager | None = None, **params: Any) -> Any:
         return self.request("GET", path, tokens=tokens, params={k: v for k, v in params.items() if v is not None})
+
+    def write(
+        self,
+        method: str,
+        path: str,
+        *,
+        tokens: TokenManager,
+        data: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """One write (PUT, PATCH, POST), never repeated once it may have reached Etsy (see the module doc)."""
+        return self.request(method, path, tokens=tokens, data=data, json=json, write=True)
 
     def pages(
         self, path: str, *, tokens: TokenManager | None = None, limit: int = MAX_LIMIT, **params: Any

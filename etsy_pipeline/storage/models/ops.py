@@ -14,6 +14,8 @@ from etsy_pipeline.storage.base import CORE, Base, Timestamps, id_column
 CHANGE_STATUSES = ("pending", "in_flight", "confirmed", "conflict", "failed")
 ENTITY_TYPES = ("listing", "inventory", "receipt")
 CHANGE_TYPES = ("inventory_quantity", "inventory_update", "listing_update", "shipment", "order_status")
+# Changes still waiting for Etsy (a lease on an in-flight change may have expired: it is taken again).
+OPEN_STATUSES = ("pending", "in_flight")
 
 # Lower number goes first: inventory and order changes are critical and leave at once.
 PRIORITY_CRITICAL = 0
@@ -25,7 +27,13 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class PendingChange(Timestamps, Base):
-    """A local change waiting to be pushed to Etsy; written in the same transaction as the local row."""
+    """A local change waiting to be pushed to Etsy; written in the same transaction as the local row.
+
+    `base_values` holds the Etsy value of every field the change touches as the user saw it, and
+    `base_updated_timestamp` Etsy's `updated_timestamp` of the listing or receipt then: conflicts are decided
+    field by field against them. `etsy_value` keeps Etsy's value when Etsy won (conflict) or refused (failed).
+    A runner owns an in-flight change until `claimed_until` (the lease); after that another runner may take it.
+    """
 
     __tablename__ = "pending_changes"
     __table_args__ = (
@@ -61,6 +69,10 @@ class PendingChange(Timestamps, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     confirmed_at: Mapped[datetime | None]
+    base_values: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    etsy_value: Mapped[dict[str, Any] | None]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 SYNC_RUN_STATUSES = (

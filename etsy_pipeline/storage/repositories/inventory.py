@@ -1,28 +1,31 @@
 """Inventory per product offering, and local stock edits that go to Etsy through the outbox.
 
-`set_quantity` is the outbox pattern: the local row and the `pending_changes` row are written in one
-transaction, so a change is never applied locally without being queued for Etsy, nor queued without being
-applied. The change records the listing's Etsy `updated_timestamp` so the push can detect that Etsy moved on.
+`set_quantity` and `edit_offerings` are the outbox pattern: the local row and the `pending_changes` row are
+written in one transaction, so a change is never applied locally without being queued for Etsy, nor queued
+without being applied. Each change records the base values and the listing's Etsy `updated_timestamp` so the
+push can detect that Etsy moved on (see `offering_edits`).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import Row, Select, select
 
-from etsy_pipeline.storage.models import Inventory, Listing, PendingChange, Shop
-from etsy_pipeline.storage.models.ops import PRIORITY_CRITICAL
+from etsy_pipeline.storage.models import Inventory, Listing, Shop
 from etsy_pipeline.storage.repositories.base import (
     InvalidArgumentError,
     NotFoundError,
     Repository,
     to_view,
 )
+from etsy_pipeline.storage.repositories.offering_edits import (
+    OfferingEdit,
+    apply_offering_edits,
+    check_quantity,
+    plan_offering_edits,
+)
 from etsy_pipeline.storage.repositories.views import InventoryView, PendingChangeView
-
-MAX_QUANTITY = 999  # Etsy's per-offering ceiling
 
 
 def offering_query() -> Select[Inventory, int, str]:
@@ -65,59 +68,40 @@ class InventoryRepository(Repository):
 
     def set_quantity(self, user_id: int, inventory_id: int, quantity: int) -> PendingChangeView:
         """Set an offering's stock locally and queue the change for Etsy, atomically."""
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
-            raise InvalidArgumentError(f"quantity must be an integer from 0 to {MAX_QUANTITY}, got {quantity!r}")
+        check_quantity(quantity)
         with self.db.session() as session:
-            row = session.execute(
-                select(Inventory, Listing)
+            found = session.execute(
+                select(Listing.etsy_listing_id, Inventory.variation_key)
                 .join(Listing, Listing.id == Inventory.listing_id)
                 .join(Shop, Shop.id == Inventory.shop_id)
                 .where(Inventory.id == inventory_id, Shop.user_id == user_id)
-                .with_for_update(of=Inventory)
             ).one_or_none()
-            if row is None:
-                raise NotFoundError(f"inventory row {inventory_id} not found for user {user_id}")
-            item, listing = row.Inventory, row.Listing
-            previous = item.quantity
-            item.quantity = quantity
-            session.flush()
-            # A listing's quantity is the sum of its enabled offerings, as Etsy reports it.
-            session.execute(
-                update(Listing)
-                .where(Listing.id == listing.id)
-                .values(
-                    quantity=select(func.coalesce(func.sum(Inventory.quantity), 0))
-                    .where(
-                        Inventory.listing_id == listing.id,
-                        Inventory.is_enabled.is_(True),
-                        Inventory.is_deleted.is_(False),
-                    )
-                    .scalar_subquery()
-                )
-            )
-            change = PendingChange(
-                shop_id=item.shop_id,
-                created_by_user_id=user_id,
-                entity_type="inventory",
-                entity_id=listing.etsy_listing_id,
-                change_type="inventory_quantity",
-                payload={
-                    "listing_id": listing.etsy_listing_id,
-                    "variation_key": item.variation_key,
-                    "sku": item.sku,
-                    "quantity": quantity,
-                    "previous_quantity": previous,
-                },
-                base_updated_timestamp=listing.etsy_updated_timestamp,
-                priority=PRIORITY_CRITICAL,
-                idempotency_key=f"inventory:{uuid.uuid4()}",
-            )
-            session.add(change)
-            session.flush()
-            view = to_view(PendingChangeView, change)
-            shop_id = item.shop_id
-        self.cache.invalidate_shop(shop_id, user_id)
-        return view
+        if found is None:
+            raise NotFoundError(f"inventory row {inventory_id} not found for user {user_id}")
+        edit = OfferingEdit(found.etsy_listing_id, variation_key=found.variation_key, quantity=quantity)
+        return self.edit_offerings(user_id, [edit])[0]
+
+    def edit_offerings(
+        self, user_id: int, edits: Sequence[OfferingEdit], *, errors: Sequence[str] = ()
+    ) -> list[PendingChangeView]:
+        """Apply offering edits (set or adjust quantity, set price) and queue them for Etsy in ONE transaction.
+
+        Every problem is collected (with the edit's line number when it has one) and reported together; when
+        there is any, including `errors` found earlier by the caller (a stocktake file's parse errors), nothing
+        is applied.
+        """
+        problems = list(errors)
+        for edit in edits:
+            problems.extend(edit.problems())
+        with self.db.session() as session:
+            planned = plan_offering_edits(session, user_id, edits, problems)
+            if problems:
+                raise InvalidArgumentError("; ".join(problems))
+            views = apply_offering_edits(session, user_id, planned)
+            shops = {v.shop_id for v in views}
+        for shop_id in shops:
+            self.cache.invalidate_shop(shop_id, user_id)
+        return views
 
     def _shop_of_listing(self, user_id: int, listing_id: int) -> int | None:
         with self.db.session() as session:

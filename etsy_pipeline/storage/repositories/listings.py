@@ -1,24 +1,30 @@
 """Listings: pages by shop and state (keyset, so deep pages cost the same as the first), ranked full-text
-search over title, tags and description, and low-stock offerings."""
+search over title, tags and description, low-stock offerings, and local listing edits queued for Etsy."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
+from etsy_pipeline.etsy.writes import LISTING_FIELDS
 from etsy_pipeline.storage.cache import Cache
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.models import Inventory, Listing, Shop
 from etsy_pipeline.storage.models.listings import LISTING_STATES
+from etsy_pipeline.storage.models.ops import PRIORITY_NORMAL
 from etsy_pipeline.storage.repositories.base import (
     CacheTTLs,
     InvalidArgumentError,
+    NotFoundError,
     Repository,
     check_limit,
     require_shop,
     to_view,
 )
+from etsy_pipeline.storage.repositories.changes import inherited_base, new_change, open_changes
 from etsy_pipeline.storage.repositories.inventory import offering_query, offering_views
-from etsy_pipeline.storage.repositories.views import InventoryView, ListingView, Page, SearchHit
+from etsy_pipeline.storage.repositories.views import InventoryView, ListingView, Page, PendingChangeView, SearchHit
 
 DEFAULT_LOW_STOCK_THRESHOLD = 5
 
@@ -127,3 +133,49 @@ class ListingRepository(Repository):
                     .order_by(Inventory.quantity, Inventory.id)
                 )
             )
+
+    def edit(self, user_id: int, etsy_listing_id: int, fields: dict[str, Any]) -> PendingChangeView:
+        """Edit a listing locally and queue the edit for Etsy's updateListing, in one transaction.
+
+        `fields` are updateListing's own names with parsed values (see `etsy.writes.LISTING_FIELDS`). Price
+        and quantity are not among them: on Etsy they change only through the inventory, and so they do here.
+        """
+        if not fields:
+            raise InvalidArgumentError("nothing to change: give at least one listing field")
+        for name in fields:
+            if name in ("price", "quantity", "sku"):
+                raise InvalidArgumentError(f"{name} changes through the inventory (`stock set`), not a listing edit")
+            if name not in LISTING_FIELDS:
+                raise InvalidArgumentError(f"unknown listing field {name!r}; known: {', '.join(LISTING_FIELDS)}")
+        with self.db.session() as session:
+            listing = session.scalars(
+                select(Listing)
+                .join(Shop, Shop.id == Listing.shop_id)
+                .where(Listing.etsy_listing_id == etsy_listing_id, Shop.user_id == user_id)
+                .with_for_update(of=Listing)
+            ).one_or_none()
+            if listing is None:
+                raise NotFoundError(f"listing {etsy_listing_id} not found")
+            base, stamp = inherited_base(open_changes(session, "listing", [etsy_listing_id]), fields)
+            for name, value in fields.items():
+                column = LISTING_FIELDS[name].core_column
+                if column is None:
+                    continue  # core does not keep it: Etsy's value is not known, so it cannot conflict
+                base.setdefault(name, getattr(listing, column))
+                setattr(listing, column, value)
+            change = new_change(
+                shop_id=listing.shop_id,
+                user_id=user_id,
+                entity_type="listing",
+                entity_id=etsy_listing_id,
+                change_type="listing_update",
+                payload={"listing_id": etsy_listing_id, "fields": dict(fields)},
+                base_values=base,
+                base_updated_timestamp=stamp if stamp is not None else listing.etsy_updated_timestamp,
+                priority=PRIORITY_NORMAL,
+            )
+            session.add(change)
+            session.flush()
+            view = to_view(PendingChangeView, change)
+        self.cache.invalidate_shop(view.shop_id, user_id)
+        return view

@@ -1,20 +1,25 @@
-"""Orders by shop and date range or status, newest first, keyset-paginated on (created time, id)."""
+"""Orders by shop and date range or status, newest first, keyset-paginated on (created time, id); local
+shipments and receipt status changes queued for Etsy."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
-from etsy_pipeline.storage.models import Order
+from etsy_pipeline.storage.models import Order, PendingChange, Shop
+from etsy_pipeline.storage.models.ops import PRIORITY_CRITICAL
 from etsy_pipeline.storage.repositories.base import (
     InvalidArgumentError,
+    NotFoundError,
     Repository,
     check_limit,
     require_shop,
     to_view,
 )
-from etsy_pipeline.storage.repositories.views import OrderView, Page
+from etsy_pipeline.storage.repositories.changes import inherited_base, new_change, open_changes
+from etsy_pipeline.storage.repositories.views import OrderView, Page, PendingChangeView
 
 
 def _encode_cursor(order: OrderView) -> str:
@@ -89,3 +94,91 @@ class OrderRepository(Repository):
         if not status:
             raise InvalidArgumentError("status must not be empty")
         return self.by_shop(user_id, shop_id, status=status, after=after, limit=limit)
+
+    def ship(
+        self, user_id: int, etsy_receipt_id: int, *, carrier: str, tracking_code: str, note: str | None = None
+    ) -> PendingChangeView:
+        """Mark an order shipped locally and queue Etsy's createReceiptShipment (which e-mails the buyer).
+
+        The same tracking code on the same receipt is queued once: a second `ship` would make Etsy add a second
+        shipment and send a second e-mail.
+        """
+        carrier, tracking_code = carrier.strip(), tracking_code.strip()
+        if not carrier:
+            raise InvalidArgumentError("carrier must not be empty (use 'other' for a carrier Etsy does not list)")
+        if not tracking_code:
+            raise InvalidArgumentError("tracking code must not be empty")
+        with self.db.session() as session:
+            order = self._owned(session, user_id, etsy_receipt_id)
+            key = f"shipment:{etsy_receipt_id}:{tracking_code.lower()}"
+            if session.scalar(select(PendingChange.id).where(PendingChange.idempotency_key == key)) is not None:
+                raise InvalidArgumentError(
+                    f"tracking code {tracking_code!r} is already queued for receipt {etsy_receipt_id}"
+                )
+            order.is_shipped = True
+            order.shipped_at = order.shipped_at or func.now()
+            change = new_change(
+                shop_id=order.shop_id,
+                user_id=user_id,
+                entity_type="receipt",
+                entity_id=etsy_receipt_id,
+                change_type="shipment",
+                payload={"receipt_id": etsy_receipt_id, "carrier_name": carrier, "tracking_code": tracking_code,
+                         "note_to_buyer": note or None},
+                base_values={},
+                base_updated_timestamp=order.etsy_updated_timestamp,
+                priority=PRIORITY_CRITICAL,
+                key=key,
+            )  # fmt: skip
+            view = self._queued(session, change)
+        self.cache.invalidate_shop(view.shop_id, user_id)
+        return view
+
+    def set_status(
+        self, user_id: int, etsy_receipt_id: int, *, was_shipped: bool | None = None, was_paid: bool | None = None
+    ) -> PendingChangeView:
+        """Mark an order shipped or paid (or not) locally and queue Etsy's updateShopReceipt."""
+        fields = {k: v for k, v in (("was_shipped", was_shipped), ("was_paid", was_paid)) if v is not None}
+        if not fields:
+            raise InvalidArgumentError("nothing to change: give was_shipped and/or was_paid")
+        with self.db.session() as session:
+            order = self._owned(session, user_id, etsy_receipt_id)
+            waiting = open_changes(session, "receipt", [etsy_receipt_id])
+            waiting = [c for c in waiting if c.change_type == "order_status"]
+            base, stamp = inherited_base(waiting, fields)
+            base.setdefault("was_shipped", order.is_shipped)
+            base.setdefault("was_paid", order.is_paid)
+            if "was_shipped" in fields:
+                order.is_shipped = fields["was_shipped"]
+            if "was_paid" in fields:
+                order.is_paid = fields["was_paid"]
+            change = new_change(
+                shop_id=order.shop_id,
+                user_id=user_id,
+                entity_type="receipt",
+                entity_id=etsy_receipt_id,
+                change_type="order_status",
+                payload={"receipt_id": etsy_receipt_id, "fields": fields},
+                base_values={k: v for k, v in base.items() if k in fields},
+                base_updated_timestamp=stamp if stamp is not None else order.etsy_updated_timestamp,
+                priority=PRIORITY_CRITICAL,
+            )
+            view = self._queued(session, change)
+        self.cache.invalidate_shop(view.shop_id, user_id)
+        return view
+
+    def _owned(self, session: Session, user_id: int, etsy_receipt_id: int) -> Order:
+        order = session.scalars(
+            select(Order)
+            .join(Shop, Shop.id == Order.shop_id)
+            .where(Order.etsy_receipt_id == etsy_receipt_id, Shop.user_id == user_id)
+            .with_for_update(of=Order)
+        ).one_or_none()
+        if order is None:
+            raise NotFoundError(f"receipt {etsy_receipt_id} not found")
+        return order
+
+    def _queued(self, session: Session, change: PendingChange) -> PendingChangeView:
+        session.add(change)
+        session.flush()
+        return to_view(PendingChangeView, change)
