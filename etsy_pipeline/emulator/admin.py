@@ -3,13 +3,17 @@
 - GET  credentials  the app's keystring and shared secret, and per seller an e-mail, ids and refresh token
 - POST reset        back to the seed's data
 - POST advance      {"hours": N}: move the simulated clock, generating orders, shipments, edits, reviews
-- GET/POST faults   fault rates (see faults.FaultConfig)
+- GET/POST faults   fault rates (see faults.FaultConfig), write_applied_error_rate included
 - GET/POST quirks   Etsy's quirks, each switchable (see state.Quirks)
 - POST refund       {"receipt_id": N, "amount": minor units (default: all)}: refund as a seller would on
                     Etsy: a ShopRefund, a PaymentAdjustment and a REFUND_GROSS ledger entry (payments.py);
                     like Etsy, it leaves updated_timestamp alone unless the quirk is switched off
 - POST revoke       {"user_id": N}: revoke a user's tokens, as a password change on Etsy does
-- GET  stats        calls per operationId, 429s, shipments per receipt, inventory writes per listing
+- POST seller/inventory  {"listing_id", "sku", "quantity"}: the seller sets one product's stock on Etsy
+- POST seller/listing    {"listing_id", "title"?, "description"?, "tags"?, "state"?}: the seller edits the
+                    listing on Etsy; both bump updated_timestamp like a real edit (see seller.py)
+- GET  stats        calls per operationId, 429s, faults, shipments and buyer e-mails per receipt, writes per
+                    listing (inventory_writes, listing_writes) and per receipt (receipt_writes)
 - GET  clock        the simulated time
 """
 
@@ -24,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from etsy_pipeline.emulator import seller
 from etsy_pipeline.emulator.activity import advance, refund
 from etsy_pipeline.emulator.errors import BadRequest, EtsyError
 from etsy_pipeline.emulator.faults import parse_config
@@ -134,6 +139,8 @@ def routes(state: EmulatorState) -> list[Route]:
         ("quirks", _quirks, ["GET", "POST"]),
         ("refund", _refund, ["POST"]),
         ("revoke", _revoke, ["POST"]),
+        ("seller/inventory", seller.edit_inventory, ["POST"]),
+        ("seller/listing", seller.edit_listing, ["POST"]),
         ("stats", _stats, ["GET"]),
         ("clock", _clock, ["GET"]),
     ]

@@ -1,7 +1,8 @@
 """The emulator as an ASGI app: Etsy's API under /v3/, the OAuth pages, and the admin API under /_emulator/.
 
 Every /v3/application call goes through the same gate, in Etsy's order: the x-api-key, the rate limits (QPS
-first, then QPD), injected faults, the OAuth bearer and its scopes, then the handler. Responses carry Etsy's
+first, then QPD), injected faults, the OAuth bearer and its scopes, then the handler, and for a write the
+`write_applied_error_rate` fault (the write stays applied, the answer is a 503). Responses carry Etsy's
 rate-limit headers and an `x-etsy-request-uuid`.
 """
 
@@ -133,6 +134,9 @@ def api_endpoint(state: EmulatorState) -> Callable[[Request], Awaitable[Response
                     require_scopes(grant, route.scopes)
                 call = Call(state, _path_ints(raw_path), dict(request.query_params), grant, form, body)
                 result = route.handler(call)
+                if route.is_write and state.faults.write_applied_error():
+                    state.stats.faults["write_applied_503"] += 1
+                    raise EtsyError("Service Unavailable", status=503)
         except EtsyError as exc:
             return error_response(exc, headers)
         payload = orjson.dumps(result)

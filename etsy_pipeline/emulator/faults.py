@@ -1,5 +1,6 @@
-"""Fault injection, deterministic under a seed: server errors, 429 bursts, latency, truncated bodies and
-records with wrong types or missing fields.
+"""Fault injection, deterministic under a seed: server errors, 429 bursts, latency, truncated bodies, records
+with wrong types or missing fields, and writes that are applied but answered 503 (an outcome the client cannot
+know, which it must resolve by reading Etsy's state rather than by sending again).
 
 Rates are probabilities per call (per record for `bad_record_rate`). The random stream is the emulator's own,
 seeded, so a test that sets the same rates on the same sequence of calls sees the same faults.
@@ -24,6 +25,7 @@ class FaultConfig:
     latency_ms: int = 0
     truncate_rate: float = 0.0  # the JSON body is cut short
     bad_record_rate: float = 0.0  # a list record gets a wrong type or loses a field
+    write_applied_error_rate: float = 0.0  # a write is applied, then answered 503 (its outcome looks unknown)
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,6 +73,11 @@ class Faults:
         if c.error_503_rate and self.rng.random() < c.error_503_rate:
             return "503"
         return None
+
+    def write_applied_error(self) -> bool:
+        """After a write succeeded: answer 503 anyway? Drawn only for writes, so reads are never affected."""
+        rate = self.config.write_applied_error_rate
+        return bool(rate) and self.rng.random() < rate
 
     def latency_seconds(self) -> float:
         c = self.config

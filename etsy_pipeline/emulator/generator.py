@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from etsy_pipeline.emulator import payments
+from etsy_pipeline.emulator import carriers, payments
 from etsy_pipeline.emulator.models import (
     Address,
     Currency,
@@ -73,7 +73,7 @@ ADJECTIVES = [
     "Hand-thrown",
     "Étoile",
     "Sakura 桜",
-    "Golden ✨",
+    "Golden",
 ]
 NOUNS = [
     "Mug",
@@ -107,7 +107,7 @@ CITIES: list[tuple[str, str | None, str, str]] = [
     ("Leeds", None, "LS1 1AA", "GB"),
     ("Toronto", "ON", "M5H 2N2", "CA"),
 ]
-CARRIERS = ["usps", "ups", "fedex", "dhl", "royal-mail", "japan-post", "other"]
+CARRIERS = [*(c.name.lower() for c in carriers.CARRIERS), "other"]  # as a seller would type them
 REVIEW_TEXTS = [
     "Beautiful, exactly as pictured!",
     "Arrived quickly, lovely packaging.",
@@ -185,6 +185,10 @@ class Generator:
             announcement="Free shipping on orders over 35 — Versand kostenlos ab 35",
             num_favorers=self.rng.randint(50, 5000),
         )
+        # One complete shipping profile (what listings use) and one left unfinished, as a seller may have.
+        shop.shipping_profiles = {shop.shop_id + 7: True, shop.shop_id + 8: False}
+        shop.return_policies = [shop.shop_id + 9]
+        shop.production_partners = {shop.shop_id + 11: ("Riverside Print Co.", "Portland, OR")}
         shop.sections = [
             Section(self.world.new_id(), title, rank)
             for rank, title in enumerate(["Bestsellers", "New in", "Gifts", "Sale", "Home"][: self.rng.randint(3, 5)])
@@ -280,6 +284,10 @@ class Generator:
             videos=videos,
         )
         listing.views = listing.num_favorers * rng.randint(8, 30) if state == "active" else 0
+        digital = listing.listing_type == "download"
+        listing.shipping_profile_id = None if digital else shop.shop_id + 7
+        listing.return_policy_id = shop.shop_id + 9
+        listing.has_file = digital
         self.world.listings[listing.listing_id] = listing
         return listing
 

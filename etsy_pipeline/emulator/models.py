@@ -48,6 +48,9 @@ class Shop:
     sections: list[Section] = field(default_factory=list)
     num_favorers: int = 0
     low_stock_policy: int = 0
+    shipping_profiles: dict[int, bool] = field(default_factory=dict)  # id -> complete (activation needs one)
+    return_policies: list[int] = field(default_factory=list)
+    production_partners: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (name, location)
 
 
 @dataclass(slots=True)
@@ -81,6 +84,7 @@ class Inventory:
     price_on_property: list[int]
     quantity_on_property: list[int]
     sku_on_property: list[int]
+    readiness_state_on_property: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -129,6 +133,21 @@ class Listing:
     images: list[Image]
     videos: list[Video]
     readiness_state_id: int | None = None
+    # What updateListing can set beyond the basics; defaults are what a new physical listing has on Etsy.
+    shipping_profile_id: int | None = None
+    return_policy_id: int | None = None
+    should_auto_renew: bool = True
+    is_taxable: bool = True
+    is_personalizable: bool = False
+    featured_rank: int | None = None
+    item_weight: float | None = None
+    item_length: float | None = None
+    item_width: float | None = None
+    item_height: float | None = None
+    item_weight_unit: str | None = None
+    item_dimensions_unit: str | None = None
+    production_partner_ids: list[int] = field(default_factory=list)
+    has_file: bool = False  # a digital listing that is not made to order needs a file to be active
 
     @property
     def quantity(self) -> int:

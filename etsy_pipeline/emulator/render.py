@@ -183,7 +183,7 @@ def inventory(inv: Inventory, currency: Currency) -> Json:
         "price_on_property": list(inv.price_on_property),
         "quantity_on_property": list(inv.quantity_on_property),
         "sku_on_property": list(inv.sku_on_property),
-        "readiness_state_on_property": [],
+        "readiness_state_on_property": list(inv.readiness_state_on_property),
     }
 
 
@@ -206,34 +206,34 @@ def listing(item: Listing, currency: Currency) -> Json:
         "state_timestamp": item.state_timestamp,
         "quantity": item.quantity,
         "shop_section_id": item.shop_section_id,
-        "featured_rank": -1,
+        "featured_rank": -1 if item.featured_rank is None else item.featured_rank,
         "url": f"https://www.etsy.com/listing/{item.listing_id}",
         "num_favorers": item.num_favorers,
         "non_taxable": False,
-        "is_taxable": True,
+        "is_taxable": item.is_taxable,
         "is_customizable": False,
-        "is_personalizable": False,
+        "is_personalizable": item.is_personalizable,
         "listing_type": item.listing_type,
         "tags": list(item.tags),
         "materials": list(item.materials),
-        "shipping_profile_id": None if item.listing_type == "download" else item.shop_id + 7,
-        "return_policy_id": None,
+        "shipping_profile_id": item.shipping_profile_id,
+        "return_policy_id": item.return_policy_id,
         "processing_min": item.processing_min,
         "processing_max": item.processing_max,
         "who_made": item.who_made,
         "when_made": item.when_made,
         "is_supply": item.is_supply,
-        "item_weight": None,
-        "item_weight_unit": None,
-        "item_length": None,
-        "item_width": None,
-        "item_height": None,
-        "item_dimensions_unit": None,
+        "item_weight": item.item_weight,
+        "item_weight_unit": item.item_weight_unit,
+        "item_length": item.item_length,
+        "item_width": item.item_width,
+        "item_height": item.item_height,
+        "item_dimensions_unit": item.item_dimensions_unit,
         "is_private": False,
         "style": [],
         "file_data": None,
         "has_variations": item.has_variations,
-        "should_auto_renew": True,
+        "should_auto_renew": item.should_auto_renew,
         "language": "en-US",
         "price": money(item.price, currency),
         "converted_price": None,
@@ -251,8 +251,10 @@ def listing_with_associations(
     includes: set[str],
     shop_json: Json | None = None,
     user_json: Json | None = None,
+    partners: dict[int, tuple[str, str]] | None = None,
 ) -> Json:
     body = listing(item, currency)
+    known = partners or {}
     body.update(
         {
             "shipping_profile": None,
@@ -261,7 +263,11 @@ def listing_with_associations(
             "images": [image(item.listing_id, i) for i in item.images] if "Images" in includes else [],
             "videos": [video(v) for v in item.videos] if "Videos" in includes else [],
             "inventory": inventory(item.inventory, currency) if "Inventory" in includes else None,
-            "production_partners": [],
+            "production_partners": [
+                {"production_partner_id": ident, "partner_name": known[ident][0], "location": known[ident][1]}
+                for ident in item.production_partner_ids
+                if ident in known
+            ],
             "skus": [p.sku for p in item.inventory.products] if owner else [],
             "translations": None,
             "views": item.views,

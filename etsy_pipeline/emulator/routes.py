@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from etsy_pipeline.emulator.handlers import listings, payments, receipts, shops
+from etsy_pipeline.emulator.handlers import inventory, listings, payments, receipts, shops
 from etsy_pipeline.emulator.handlers.base import Call, Json
 
 PREFIX = "/v3/application"
@@ -27,6 +27,11 @@ class Route:
     @property
     def full_path(self) -> str:
         return PREFIX + self.path
+
+    @property
+    def is_write(self) -> bool:
+        """Writes are the operations that need a write scope (tokenScopes is a POST that only reads)."""
+        return any(scope.endswith("_w") for scope in self.scopes)
 
 
 ROUTES: list[Route] = [
@@ -49,7 +54,7 @@ ROUTES: list[Route] = [
         "/listings/{listing_id}/inventory",
         "updateListingInventory",
         ("listings_w",),
-        listings.update_inventory,
+        inventory.update_inventory,
         body="json",
     ),
     Route(

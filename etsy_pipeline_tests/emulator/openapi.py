@@ -76,6 +76,15 @@ def operations() -> dict[str, tuple[str, str, str | None]]:
     return out
 
 
+def statuses(operation_id: str) -> set[int]:
+    """The HTTP statuses Etsy's document lists for an operation."""
+    for item in spec()["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") == operation_id:
+                return {int(code) for code in op["responses"]}
+    raise KeyError(operation_id)
+
+
 def errors(schema_name: str, body: Any, *, strict: bool) -> list[str]:
     """Every validation error, as 'path: message', for readable assertion failures."""
     found = validator(schema_name, strict=strict).iter_errors(body)

@@ -120,7 +120,7 @@ CASES: dict[str, list[Call]] = {
     "updateListing": [
         lambda s: s.client.patch(
             f"/v3/application/shops/{s.shop_id}/listings/{_listing_id(s)}",
-            data={"title": "Renamed mug ✨", "tags": "mug,gift"},
+            data={"title": "Renamed mug ™", "tags": "mug,gift"},
             headers=s.headers,
         )
     ],
@@ -220,3 +220,65 @@ def test_the_strict_check_catches_a_missing_or_extra_field(seller: Seller) -> No
     assert openapi.errors("ShopReceipt", missing, strict=False) == []
     extra = receipt | {"buyer_phone": "555"}
     assert any("buyer_phone" in e for e in openapi.errors("ShopReceipt", extra, strict=True))
+
+
+def _patch(s: Seller, listing_id: int, data: dict[str, str]) -> Any:
+    return s.client.patch(f"/v3/application/shops/{s.shop_id}/listings/{listing_id}", data=data, headers=s.headers)
+
+
+def _draft_without_images(s: Seller) -> int:
+    draft = next(x for x in s.state.world.listings.values() if x.state == "draft" and x.listing_type == "physical")
+    draft.images = []
+    return draft.listing_id
+
+
+ERROR_CASES: dict[str, list[Call]] = {
+    "updateListing": [
+        lambda s: _patch(s, _listing_id(s), {"colour": "red"}),
+        lambda s: _patch(s, _listing_id(s), {"when_made": "2021"}),
+        lambda s: _patch(s, _draft_without_images(s), {"state": "active"}),
+        lambda s: _patch(s, 1, {"title": "x"}),
+    ],
+    "updateListingInventory": [
+        lambda s: s.client.put(
+            f"/v3/application/listings/{_varied_listing(s)}/inventory", json={"products": []}, headers=s.headers
+        ),
+    ],
+    "updateShopReceipt": [
+        lambda s: s.client.put(
+            f"/v3/application/shops/{s.shop_id}/receipts/{_canceled_receipt(s)}",
+            data={"was_shipped": "true"},
+            headers=s.headers,
+        ),
+        lambda s: s.client.put(
+            f"/v3/application/shops/{s.shop_id}/receipts/{_receipt_id(s)}", data={"status": "x"}, headers=s.headers
+        ),
+    ],
+    "createReceiptShipment": [
+        lambda s: s.client.post(
+            f"/v3/application/shops/{s.shop_id}/receipts/{_canceled_receipt(s)}/tracking",
+            json={"tracking_code": "1Z", "carrier_name": "UPS"},
+            headers=s.headers,
+        ),
+        lambda s: s.client.post(
+            f"/v3/application/shops/{s.shop_id}/receipts/{_receipt_id(s)}/tracking",
+            json={"tracking_code": "1Z", "carrier_name": "Hermes"},
+            headers=s.headers,
+        ),
+    ],
+    "getPayments": [lambda s: s.get(f"/shops/{s.shop_id}/payments", payment_ids="1")],
+    "getShopPaymentAccountLedgerEntry": [lambda s: s.get(f"/shops/{s.shop_id}/payment-account/ledger-entries/1")],
+    "getPaymentAccountLedgerEntryPayments": [
+        lambda s: s.get(f"/shops/{s.shop_id}/payment-account/ledger-entries/payments", ledger_entry_ids="1")
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "case"), [(op, n) for op, calls in ERROR_CASES.items() for n in range(len(calls))]
+)
+def test_errors_use_only_the_statuses_etsy_documents(seller: Seller, operation_id: str, case: int) -> None:
+    response = ERROR_CASES[operation_id][case](seller)
+    assert response.status_code >= 400
+    assert response.status_code in openapi.statuses(operation_id), response.text
+    assert openapi.errors("ErrorSchema", response.json(), strict=True) == []

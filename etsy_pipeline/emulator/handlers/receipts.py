@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
+from typing import Any
 
-from etsy_pipeline.emulator import params, render
+from etsy_pipeline.emulator import carriers, params, render
 from etsy_pipeline.emulator.errors import BadRequest, Conflict
 from etsy_pipeline.emulator.handlers.base import Call, Json, owned_shop, paged, receipt
 from etsy_pipeline.emulator.models import Receipt, Shipment, Shop
@@ -16,7 +17,6 @@ SORT_KEYS: dict[str, Callable[[Receipt], int]] = {
     "updated": lambda r: r.updated,
     "receipt_id": lambda r: r.receipt_id,
 }
-CARRIER_NAMES = {"usps", "ups", "fedex", "dhl", "royal-mail", "japan-post", "canada-post", "other"}
 
 
 def _render(state: EmulatorState, shop: Shop, r: Receipt) -> Json:
@@ -122,13 +122,18 @@ def _touch(state: EmulatorState, r: Receipt, when: int) -> None:
 
 
 def update_receipt(call: Call) -> Json:
+    """Etsy documents 200, 400, 401, 403, 404 and 500 here (no 409): a canceled receipt is a 400."""
     r = receipt(call)
-    was_shipped = params.boolean({k: v[-1] for k, v in call.form.items()}, "was_shipped")
-    was_paid = params.boolean({k: v[-1] for k, v in call.form.items()}, "was_paid")
+    form = {k: v[-1] for k, v in call.form.items()}
+    unknown = sorted(set(form) - {"was_shipped", "was_paid"})
+    if unknown:
+        raise BadRequest(f"Unknown parameter '{unknown[0]}': updateShopReceipt takes was_shipped and was_paid")
+    was_shipped = params.boolean(form, "was_shipped")
+    was_paid = params.boolean(form, "was_paid")
     if was_shipped is None and was_paid is None:
         raise BadRequest("Missing Input Parameter: [was_shipped] or [was_paid]")
     if r.is_canceled:
-        raise Conflict(f"Receipt {r.receipt_id} is canceled and cannot be updated")
+        raise BadRequest(f"Receipt {r.receipt_id} is canceled and cannot be updated")
     if was_paid is not None:
         r.is_paid = was_paid
     if was_shipped is not None and was_shipped != r.is_shipped:
@@ -136,29 +141,51 @@ def update_receipt(call: Call) -> Json:
         if was_shipped and r.status == "paid":
             r.status = "completed"
     _touch(call.state, r, call.state.clock.now())
+    call.state.stats.receipt_writes[r.receipt_id] += 1
     return _render(call.state, call.state.world.shops[r.shop_id], r)
+
+
+def tracking_required(r: Receipt, shop: Shop) -> bool:
+    """Etsy's rule: tracking code and carrier are required within the US for orders over $10, and to India."""
+    if r.address.country_iso == "IN":
+        return True
+    domestic_us = shop.country_iso == "US" and r.address.country_iso == "US"
+    return domestic_us and shop.currency.code == "USD" and r.grandtotal > 10 * shop.currency.divisor
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise BadRequest(f"Invalid value for {name}: must be a non-empty string")
+    return value
 
 
 def create_shipment(call: Call) -> Json:
     """Each successful call adds a shipment and e-mails the buyer: deliberately not idempotent, like Etsy."""
     r = receipt(call)
-    body = call.body if isinstance(call.body, dict) else {}
     if not isinstance(call.body, dict):
         raise BadRequest("Expected a JSON object body")
-    tracking = body.get("tracking_code")
-    carrier = body.get("carrier_name")
+    body = call.body
+    tracking, carrier = _text(body, "tracking_code"), _text(body, "carrier_name")
+    _text(body, "note_to_buyer")
     if (tracking is None) != (carrier is None):
         raise BadRequest("tracking_code and carrier_name must be sent together")
-    if carrier is not None and (not isinstance(carrier, str) or carrier.lower() not in CARRIER_NAMES):
-        raise BadRequest(f"Invalid value for carrier_name: '{carrier}'; use 'other' for unsupported carriers")
-    if tracking is not None and (not isinstance(tracking, str) or not tracking.strip()):
-        raise BadRequest("Invalid value for tracking_code: must be a non-empty string")
+    if carrier is not None and not carriers.accepted(carrier):
+        raise BadRequest(
+            f"Invalid value for carrier_name: '{carrier}' is not a carrier from getShippingCarriers; "
+            "use 'other' for unsupported carriers"
+        )
+    state = call.state
+    shop = state.world.shops[r.shop_id]
+    if tracking is None and tracking_required(r, shop):
+        raise BadRequest(
+            "tracking_code and carrier_name are required for orders shipped within the US over $10 and to India"
+        )
     if r.is_canceled:
         raise Conflict(f"Receipt {r.receipt_id} is canceled and cannot be shipped")
-    now = call.state.clock.now()
-    state = call.state
-    if tracking is not None:
-        r.shipments.append(Shipment(state.world.new_id(), now, str(carrier).lower(), tracking))
+    now = state.clock.now()
+    if tracking is not None and carrier is not None:
+        r.shipments.append(Shipment(state.world.new_id(), now, carrier.strip().lower(), tracking))
         state.stats.shipments_created[r.receipt_id] += 1
         state.stats.buyer_emails[r.receipt_id] += 1
     r.is_shipped = True
@@ -167,4 +194,4 @@ def create_shipment(call: Call) -> Json:
     for t in r.transactions:
         t.shipped = t.shipped or now
     _touch(state, r, now)
-    return _render(state, state.world.shops[r.shop_id], r)
+    return _render(state, shop, r)

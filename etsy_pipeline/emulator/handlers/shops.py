@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from etsy_pipeline.emulator import params, render
+from etsy_pipeline.emulator import carriers, params, render
 from etsy_pipeline.emulator.errors import BadRequest, NotFound
 from etsy_pipeline.emulator.handlers.base import Call, Json, paged, shop
-
-CARRIERS = [
-    (1, "USPS", ["first_class", "priority"], ["first_class_international", "priority_international"]),
-    (2, "UPS", ["ground", "next_day_air"], ["worldwide_expedited"]),
-    (3, "FedEx", ["ground", "express_saver"], ["international_economy"]),
-    (4, "DHL", [], ["express_worldwide"]),
-    (5, "Royal Mail", ["first_class", "tracked_24"], ["international_tracked"]),
-    (6, "Japan Post", ["yu_pack"], ["ems"]),
-]
 
 
 def ping(call: Call) -> Json:
@@ -81,6 +72,10 @@ def get_reviews(call: Call) -> Json:
     return paged(len(matching), [render.review(r) for r in matching[offset : offset + limit]])
 
 
+def _mail_classes(keys: tuple[str, ...]) -> list[Json]:
+    return [{"mail_class_key": k, "name": k.replace("_", " ").title()} for k in keys]
+
+
 def get_carriers(call: Call) -> Json:
     origin = call.query.get("origin_country_iso")
     if not origin:
@@ -89,11 +84,11 @@ def get_carriers(call: Call) -> Json:
         raise BadRequest(f"Invalid value for origin_country_iso: '{origin}' is not an ISO 3166-1 alpha-2 code")
     results = [
         {
-            "shipping_carrier_id": ident,
-            "name": name,
-            "domestic_classes": [{"mail_class_key": k, "name": k.replace("_", " ").title()} for k in domestic],
-            "international_classes": [{"mail_class_key": k, "name": k.replace("_", " ").title()} for k in abroad],
+            "shipping_carrier_id": c.shipping_carrier_id,
+            "name": c.name,
+            "domestic_classes": _mail_classes(c.domestic_classes),
+            "international_classes": _mail_classes(c.international_classes),
         }
-        for ident, name, domestic, abroad in CARRIERS
+        for c in carriers.CARRIERS
     ]
     return paged(len(results), results)
