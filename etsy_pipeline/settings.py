@@ -71,6 +71,20 @@ class Settings(BaseSettings):
         default=72, ge=0, description="Receipts modified this long before the cursor are read again."
     )
     sync_payments_days: int = Field(default=7, ge=0, description="Payments are read for receipts this recent.")
+    sync_deep_reread_days: int = Field(
+        default=30, ge=0, description="Receipts created this recently are re-read in full now and then (0: never)."
+    )
+    sync_deep_reread_hours: int = Field(
+        default=24, ge=1, description="How often the deep re-read of recent receipts runs, per shop."
+    )
+    sync_lock_wait_seconds: float = Field(
+        default=5.0, ge=0, description="How long a sync waits for another run of the same shop before skipping."
+    )
+    etsy_push_reserve: int = Field(
+        default=1_000,
+        ge=0,
+        description="Calls of the daily quota the pull leaves for push (at most a quarter of ETSY_QPD).",
+    )
     analytics_start_date: date = Field(
         default=date(2024, 1, 1), description="First day of the daily analytics partitions (YYYY-MM-DD)."
     )

@@ -8,6 +8,11 @@ The limiter is also steered by Etsy's answers: `observe()` reads the `x-remainin
 pauses the next call, a spent day stops this run), so quota spent by other tools on the same key counts too.
 When the per-second budget is spent `acquire()` waits; when the daily budget is spent it raises
 `QuotaExhausted`, because waiting hours inside a run helps nobody.
+
+Two refinements keep a small quota useful. A limiter built with `reserve` (the pull's) refuses the last calls of
+the day, so pushing local edits to Etsy is never starved by a long pull. And the local count is only an estimate:
+when it says the day is spent, one call per run asks Etsy, whose `x-remaining-today` is the truth, and the run
+goes on spending what Etsy says is left.
 """
 
 from __future__ import annotations
@@ -92,13 +97,19 @@ class RateLimiter:
         qpd: int,
         app_key: str,
         redis_url: str | None,
+        reserve: int = 0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.qps, self.qpd = qps, qpd
+        self.reserve = min(reserve, qpd // 4) if qpd else 0  # never more than a quarter of the day
+        self.budget = qpd - self.reserve if qpd else 0
         self.sleep = sleep
+        self._allowance = 0  # calls Etsy's own counter says are left after the local count ran out
+        self._probed = False
+        self._probing = False
         digest = hashlib.sha256(app_key.encode()).hexdigest()[:16]  # never the key itself in Redis
         self.keys = [f"etsy-pipeline:ratelimit:{digest}:{part}" for part in ("second", "day")]
-        self._local = _Windows(qps, qpd, time.time)
+        self._local = _Windows(qps, self.budget, time.time)
         self._counter = 0
         self._pause_until = 0.0
         self._day_spent = False
@@ -118,7 +129,9 @@ class RateLimiter:
         if self._redis is not None:
             try:
                 self._counter += 1
-                code, wait_ms = self._script(keys=self.keys, args=[self.qps, self.qpd, f"{id(self)}-{self._counter}"])
+                code, wait_ms = self._script(
+                    keys=self.keys, args=[self.qps, self.budget, f"{id(self)}-{self._counter}"]
+                )
                 return int(code), int(wait_ms) / 1000
             except (redis.ConnectionError, redis.TimeoutError):
                 if not self._warned:
@@ -138,6 +151,12 @@ class RateLimiter:
             if code == 0:
                 return
             if code == 2:
+                if self._allowance > 0:
+                    self._allowance -= 1
+                    return
+                if not self._probed:  # the local count says no: ask Etsy once, its answer decides
+                    self._probed = self._probing = True
+                    return
                 raise QuotaExhausted("Etsy daily quota is spent for this app", retry_after=wait)
             self.sleep(wait)
 
@@ -147,17 +166,38 @@ class RateLimiter:
         if second is not None and second.strip() == "0":
             self._pause_until = time.monotonic() + 1.0
         today = headers.get("x-remaining-today")
-        if today is not None and today.strip().lstrip("-").isdigit() and int(today) <= 0:
+        if today is None or not today.strip().lstrip("-").isdigit():
+            return
+        left = int(today) - self.reserve
+        if self._probing:
+            self._probing = False
+            self._allowance = max(0, left)
+        if left <= 0:
             self._day_spent = True
 
     def new_run(self) -> None:
         """A new run may find the day's budget freed again: forget what Etsy's headers said last time."""
         self._day_spent = False
         self._pause_until = 0.0
+        self._probed = self._probing = False
+        self._allowance = 0
+
+    def used_today(self) -> int:
+        """Calls counted in the last 24 hours (by every process when Redis is shared)."""
+        if self._redis is not None:
+            try:
+                now_ms = int(time.time() * 1000)
+                self._redis.zremrangebyscore(self.keys[1], "-inf", now_ms - 86_400_000)
+                return int(self._redis.zcard(self.keys[1]))
+            except (redis.ConnectionError, redis.TimeoutError):
+                pass
+        return len(self._local.day)
 
     def reset(self) -> None:
         """Forget the windows (tests, and operators after a key change)."""
-        self._local = _Windows(self.qps, self.qpd, time.time)
+        self._local = _Windows(self.qps, self.budget, time.time)
         self._day_spent = False
+        self._probed = self._probing = False
+        self._allowance = 0
         if self._redis is not None:
             self._redis.delete(*self.keys)

@@ -37,9 +37,25 @@ def etsy_keys(settings: Settings) -> tuple[str, str]:
     return settings.etsy_api_keystring.get_secret_value(), settings.etsy_shared_secret.get_secret_value()
 
 
-def build_access(settings: Settings, tokens: TokenRepository, retry: RetryPolicy | None = None) -> EtsyAccess:
+def build_limiter(settings: Settings, *, reserve: int = 0) -> RateLimiter:
+    """The shared limiter of this app on this API host (Etsy's quota is per app; two emulators are two hosts)."""
+    keystring, _ = etsy_keys(settings)
+    return RateLimiter(
+        qps=settings.etsy_qps,
+        qpd=settings.etsy_qpd,
+        app_key=f"{settings.etsy_base_url}|{keystring}",
+        redis_url=settings.redis_url,
+        reserve=reserve,
+    )
+
+
+def build_access(
+    settings: Settings, tokens: TokenRepository, retry: RetryPolicy | None = None, *, reserve: int = 0
+) -> EtsyAccess:
+    """Etsy access for one process. The pull passes `reserve` (settings.etsy_push_reserve) so it leaves the last
+    calls of the day to push; push builds with none."""
     keystring, secret = etsy_keys(settings)
-    limiter = RateLimiter(qps=settings.etsy_qps, qpd=settings.etsy_qpd, app_key=keystring, redis_url=settings.redis_url)
+    limiter = build_limiter(settings, reserve=reserve)
     client = EtsyClient(
         base_url=settings.etsy_base_url, keystring=keystring, shared_secret=secret, limiter=limiter, retry=retry
     )

@@ -1,8 +1,12 @@
-"""Sync one shop: extract and load with dlt into `etsy_raw`, then shape the new loads into `core`.
+"""Sync one shop: extract and load with dlt into `etsy_raw`, shape the new loads into `core`, check the result.
 
-Each shop has its own dlt pipeline (and so its own cursors), so shops fail, resume and backfill independently.
-A package left behind by a killed run is finished before new data is extracted. The transform works from the
-shop's watermark (`core.shops.raw_load_id`), so loads that were stored but never shaped are caught up.
+Rules that keep a pull from losing data silently:
+- One run per shop at a time (a PostgreSQL advisory lock); a second run ends `skipped`.
+- Cursors live in `core.sync_cursors`, stored in the same transaction as the shaped rows they cover, so they
+  never run ahead of the data and a new or restored database never inherits another's progress.
+- A working directory per run; a package left by a killed run is loaded and shaped by the next run first.
+- Every run compares core with Etsy's own totals; fewer rows than Etsy reports ends `incomplete`, never
+  `succeeded`, and the next run re-reads every receipt.
 """
 
 from __future__ import annotations
@@ -12,37 +16,40 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
-from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text, update
 
 from etsy_pipeline.etsy.errors import EtsyError, NeedsReauthorization
 from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sources.etsy import etsy_source
 from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.storage.crypto import cipher_from_settings
-from etsy_pipeline.storage.database import libpq_url
 from etsy_pipeline.storage.models import Shop, SyncRun
+from etsy_pipeline.sync import workdir as wd
 from etsy_pipeline.sync.clients import EtsyAccess
+from etsy_pipeline.sync.cursors import drop_cursors, load_cursors, save_cursors
+from etsy_pipeline.sync.lock import load_lock, shop_lock
+from etsy_pipeline.sync.outcome import SyncStatus
+from etsy_pipeline.sync.reconcile import Reconciliation, reconcile
 from etsy_pipeline.transform.core import shape_shop
 from etsy_pipeline.transform.raw import ensure_raw_indexes
 
 log = logging.getLogger(__name__)
 
-RAW_DATASET = "etsy_raw"
 # csv (COPY) measured faster than insert_values for this source end to end, with less memory
 # (bench/sync.py, docs/benchmarks.md).
 FILE_FORMAT = "csv"
+RECEIPT_CURSORS = ["receipts", "receipts_deep"]
 
 
 @dataclass
 class SyncResult:
     shop_id: int
     etsy_shop_id: int
-    status: str  # succeeded | quota_exhausted | needs_reauth | failed
+    status: SyncStatus
     fetched: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
@@ -51,11 +58,15 @@ class SyncResult:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # extract, normalize, load, shape
     touched_days: list[str] = field(default_factory=list)  # order days whose analytics need rebuilding
+    recovered_loads: list[str] = field(default_factory=list)  # packages of a killed run, loaded by this one
+    reread_receipts: int = 0  # receipts read again because the ledger showed an unstamped change
+    reconciliation: Reconciliation | None = None
+    cursors: dict[str, int] = field(default_factory=dict)  # where the next run starts
     error: str | None = None
 
 
 def configure_dlt(data_dir: str) -> None:
-    """dlt reads its settings from the environment: keep its state under DATA_DIR and its telemetry off."""
+    """dlt reads its settings from the environment: keep its files under DATA_DIR and its telemetry off."""
     os.environ.setdefault("DLT_DATA_DIR", os.path.join(data_dir, "dlt"))
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
@@ -63,33 +74,32 @@ def configure_dlt(data_dir: str) -> None:
     logging.getLogger("dlt").setLevel(logging.ERROR)
 
 
-def dlt_credentials(url: str) -> str:
-    """dlt insists on a host and a password; socket and trust authentication ignore the placeholders."""
-    parsed = make_url(libpq_url(url))
-    if not parsed.password:
-        parsed = parsed.set(password="unused")  # noqa: S106 - a placeholder, never checked
-    if not parsed.host:
-        parsed = parsed.set(host="localhost")  # the `host=` query parameter still points at the socket
-    return parsed.render_as_string(hide_password=False)
+def _shop(runtime: Runtime, shop_id: int) -> tuple[int, int]:
+    with runtime.db.session() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            raise LookupError(f"shop {shop_id} is not connected")
+        return shop.user_id, shop.etsy_shop_id
 
 
-def pipeline_for(runtime: Runtime, etsy_shop_id: int) -> dlt.Pipeline:
-    data_dir = runtime.settings.data_dir.resolve()
-    configure_dlt(str(data_dir))
-    return dlt.pipeline(
-        pipeline_name=f"etsy_shop_{etsy_shop_id}",
-        destination=dlt.destinations.postgres(dlt_credentials(runtime.db.url)),
-        dataset_name=RAW_DATASET,
-        pipelines_dir=str(data_dir / "dlt" / "pipelines"),
-    )
-
-
-def _start_run(runtime: Runtime, shop_id: int, kind: str) -> int:
+def _record(runtime: Runtime, shop_id: int, kind: str, status: SyncStatus | None = None) -> int:
     with runtime.db.session() as session:
         run = SyncRun(shop_id=shop_id, kind=kind)
+        if status is not None:
+            run.status, run.finished_at = status.value, datetime.now(UTC)
         session.add(run)
         session.flush()
         return run.id
+
+
+def _abandon_stale_runs(runtime: Runtime, shop_id: int) -> None:
+    """Runs still `running` while we hold the shop's lock belong to processes that died."""
+    with runtime.db.engine.begin() as conn:
+        conn.execute(
+            update(SyncRun)
+            .where(SyncRun.shop_id == shop_id, SyncRun.status == "running")
+            .values(status="abandoned", finished_at=datetime.now(UTC), error="the process ended before the run did")
+        )
 
 
 def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunReport) -> None:
@@ -98,7 +108,7 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
             update(SyncRun)
             .where(SyncRun.id == run_id)
             .values(
-                status={"succeeded": "succeeded", "quota_exhausted": "quota_exhausted"}.get(result.status, "failed"),
+                status=result.status.value,
                 finished_at=datetime.now(UTC),
                 api_calls=result.api_calls,
                 rows={
@@ -106,92 +116,177 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
                     "core": result.rows,
                     "quarantined": result.quarantined,
                     "touched_days": result.touched_days,
+                    "recovered_loads": result.recovered_loads,
+                    "reread_receipts": result.reread_receipts,
+                    "reconciliation": result.reconciliation.as_dict() if result.reconciliation else None,
                 },
-                resume_state={"receipts_cursor": report.receipts_cursor, "stopped": report.stopped},
+                resume_state={"cursors": result.cursors, "stopped": report.stopped},
                 error=result.error,
             )
         )
+
+
+def _shape(
+    runtime: Runtime, shop_id: int, etsy_shop_id: int, complete_load: str | None, cursors: dict[str, int]
+) -> dict[str, Any]:
+    """Shape the new loads and store the cursors they reach, in one transaction."""
+    with runtime.db.engine.begin() as conn:
+        ensure_raw_indexes(conn)
+    with runtime.db.engine.begin() as conn:
+        shaped = shape_shop(
+            conn,
+            shop_id=shop_id,
+            etsy_shop_id=etsy_shop_id,
+            complete_listing_load=complete_load,
+            tz=runtime.settings.analytics_timezone,
+        )
+        save_cursors(conn, shop_id, cursors)
+    return shaped
+
+
+def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResult) -> None:
+    """Load, shape and record what killed runs of this shop extracted but never loaded."""
+    for workdir in wd.leftovers(runtime, etsy_shop_id):
+        progress = wd.Progress.read(workdir)
+        pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
+        if pipeline.has_pending_data:
+            with load_lock(runtime.db.engine):
+                pipeline.normalize()
+                loads = list(pipeline.load().loads_ids)
+            if loads:
+                log.warning("shop %s: loaded %d package(s) a killed run left behind", etsy_shop_id, len(loads))
+                with runtime.db.engine.begin() as conn:  # shape from just before the recovered package
+                    conn.execute(
+                        text(
+                            "UPDATE core.shops SET raw_load_id = (SELECT max(load_id) FROM etsy_raw._dlt_loads "
+                            "WHERE load_id < :first) WHERE id = :s AND raw_load_id >= :first"
+                        ),
+                        {"first": min(loads), "s": shop_id},
+                    )
+                complete = loads[-1] if progress and progress.listing_scan_complete else None
+                shaped = _shape(runtime, shop_id, etsy_shop_id, complete, progress.cursors if progress else {})
+                result.touched_days += list(shaped.pop("touched_days", []))
+                result.recovered_loads += loads
+        wd.remove(workdir)
+
+
+def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, shop_id: int, run_id: int,
+          full: bool, file_format: str, report: RunReport, result: SyncResult) -> None:  # fmt: skip
+    settings = runtime.settings
+    with runtime.db.engine.connect() as conn:
+        cursors = load_cursors(conn, shop_id)
+    key = settings.token_encryption_key
+    cipher = cipher_from_settings(key.get_secret_value() if key else None, settings.data_dir)
+    source = etsy_source(
+        client=access.client,
+        tokens=access.tokens_for(owner),
+        shop_id=etsy_shop_id,
+        report=report,
+        full=full,
+        cursors=cursors,
+        lookback_hours=settings.sync_lookback_hours,
+        payments_days=settings.sync_payments_days,
+        deep_reread_days=settings.sync_deep_reread_days,
+        deep_reread_hours=settings.sync_deep_reread_hours,
+        encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
+    )
+    workdir: Path = wd.shop_dir(runtime, etsy_shop_id) / f"run_{run_id}"
+    pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
+    step = time.perf_counter()
+    pipeline.extract(source, loader_file_format=file_format)  # type: ignore[arg-type]
+    wd.Progress(report.reached(), report.listing_scan_complete).write(workdir)
+    result.timings["extract"], step = round(time.perf_counter() - step, 3), time.perf_counter()
+    with load_lock(runtime.db.engine):
+        pipeline.normalize()
+        result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
+        loads = list(pipeline.load().loads_ids)
+    result.timings["load"], step = round(time.perf_counter() - step, 3), time.perf_counter()
+    complete_load = loads[-1] if report.listing_scan_complete and loads else None
+    shaped = _shape(runtime, shop_id, etsy_shop_id, complete_load, report.reached())
+    wd.remove(workdir)
+    result.touched_days = sorted({*result.touched_days, *shaped.pop("touched_days", [])})
+    result.rows = shaped
+    result.timings["shape"] = round(time.perf_counter() - step, 3)
+
+
+def _judge(runtime: Runtime, shop_id: int, etsy_shop_id: int, report: RunReport, result: SyncResult) -> None:
+    """Decide how the run ended: a stop says so; otherwise core must hold what Etsy says it holds."""
+    if report.stopped == "quota":
+        result.status = SyncStatus.QUOTA_EXHAUSTED
+        return
+    if report.stopped == "reauthorize":
+        result.status, result.error = SyncStatus.NEEDS_REAUTH, "Etsy authorization is no longer valid; run connect"
+        return
+    with runtime.db.engine.connect() as conn:
+        result.reconciliation = reconcile(conn, shop_id, etsy_shop_id, report.etsy_counts, report.unkeyed)
+    shortfall = result.reconciliation.shortfall()
+    if shortfall:
+        result.status, result.error = SyncStatus.INCOMPLETE, shortfall + "; the next run reads every receipt again"
+        log.error("sync of shop %s is incomplete: %s", etsy_shop_id, shortfall)
+        with runtime.db.engine.begin() as conn:
+            drop_cursors(conn, shop_id, RECEIPT_CURSORS)
 
 
 def sync_shop(
     runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool = False, file_format: str = FILE_FORMAT
 ) -> SyncResult:
     """Pull one shop (core id) from Etsy into `etsy_raw` and `core`; never raises for Etsy trouble."""
-    with runtime.db.session() as session:
-        shop = session.get(Shop, shop_id)
-        if shop is None:
-            raise LookupError(f"shop {shop_id} is not connected")
-        owner, etsy_shop_id = shop.user_id, shop.etsy_shop_id
-    runtime.repos.shops.set_sync_status(owner, shop_id, "running")
-    run_id = _start_run(runtime, shop_id, "full" if full else "incremental")
-    started, calls_before = time.perf_counter(), access.client.calls
-    access.client.limiter.new_run()
-    report = RunReport()
-    result = SyncResult(shop_id=shop_id, etsy_shop_id=etsy_shop_id, status="succeeded")
-    try:
-        pipeline = pipeline_for(runtime, etsy_shop_id)
-        if pipeline.has_pending_data:  # a run killed after extracting: finish its load first
-            pipeline.normalize()
-            pipeline.load()
-        cipher = cipher_from_settings(
-            runtime.settings.token_encryption_key.get_secret_value() if runtime.settings.token_encryption_key else None,
-            runtime.settings.data_dir,
-        )
-        source = etsy_source(
-            client=access.client,
-            tokens=access.tokens_for(owner),
-            shop_id=etsy_shop_id,
-            report=report,
-            full=full,
-            lookback_hours=runtime.settings.sync_lookback_hours,
-            payments_days=runtime.settings.sync_payments_days,
-            encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
-        )
-        info = pipeline.run(source, loader_file_format=file_format)  # type: ignore[arg-type]
-        for step in pipeline.last_trace.steps if pipeline.last_trace else []:
-            if step.finished_at and step.started_at:
-                result.timings[step.step] = (step.finished_at - step.started_at).total_seconds()
-        shaping = time.perf_counter()
-        complete_load = info.loads_ids[-1] if report.listing_scan_complete and info.loads_ids else None
-        with runtime.db.engine.begin() as conn:
-            ensure_raw_indexes(conn)
-        with runtime.db.engine.begin() as conn:
-            shaped = shape_shop(
-                conn,
-                shop_id=shop_id,
-                etsy_shop_id=etsy_shop_id,
-                complete_listing_load=complete_load,
-                tz=runtime.settings.analytics_timezone,
-            )
-        result.touched_days = list(shaped.pop("touched_days", []))
-        result.rows = shaped
-        result.timings["shape"] = round(time.perf_counter() - shaping, 3)
-        if report.stopped == "quota":
-            result.status = "quota_exhausted"
-        elif report.stopped == "reauthorize":
-            result.status, result.error = "needs_reauth", "Etsy authorization is no longer valid; run connect"
-    except NeedsReauthorization as exc:
-        result.status, result.error = "needs_reauth", str(exc)
-    except (EtsyError, PipelineStepFailed) as exc:
-        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        log.error("sync of shop %s failed: %s", etsy_shop_id, result.error)
-    result.fetched, result.quarantined = dict(report.fetched), dict(report.quarantined)
-    result.api_calls = access.client.calls - calls_before
-    result.remaining_today = access.client.last_remaining_today
-    result.seconds = time.perf_counter() - started
-    _finish_run(runtime, run_id, result, report)
-    status = {"succeeded": "ok", "quota_exhausted": "quota_exhausted", "needs_reauth": "needs_reauth"}.get(
-        result.status, "failed"
-    )
-    runtime.repos.shops.set_sync_status(owner, shop_id, status, error=result.error)
+    owner, etsy_shop_id = _shop(runtime, shop_id)
+    kind = "full" if full else "incremental"
+    with shop_lock(runtime.db.engine, shop_id, runtime.settings.sync_lock_wait_seconds) as held:
+        if not held:
+            _record(runtime, shop_id, kind, SyncStatus.SKIPPED)
+            log.warning("shop %s is already being synced by another run: skipped", etsy_shop_id)
+            return SyncResult(shop_id, etsy_shop_id, SyncStatus.SKIPPED, error="already running")
+        _abandon_stale_runs(runtime, shop_id)
+        runtime.repos.shops.set_sync_status(owner, shop_id, "running")
+        run_id = _record(runtime, shop_id, kind)
+        configure_dlt(str(runtime.settings.data_dir.resolve()))
+        started, calls_before = time.perf_counter(), access.client.calls
+        access.client.limiter.new_run()
+        report = RunReport()
+        result = SyncResult(shop_id, etsy_shop_id, SyncStatus.SUCCEEDED)
+        try:
+            _recover(runtime, shop_id, etsy_shop_id, result)
+            _pull(runtime, access, owner, etsy_shop_id, shop_id, run_id, full, file_format, report, result)
+            _judge(runtime, shop_id, etsy_shop_id, report, result)
+        except NeedsReauthorization as exc:
+            result.status, result.error = SyncStatus.NEEDS_REAUTH, str(exc)
+        except (EtsyError, PipelineStepFailed) as exc:
+            result.status, result.error = SyncStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+            log.error("sync of shop %s failed: %s", etsy_shop_id, result.error)
+        result.fetched, result.quarantined = dict(report.fetched), dict(report.quarantined)
+        result.reread_receipts = report.reread_receipts
+        with runtime.db.engine.connect() as conn:
+            result.cursors = load_cursors(conn, shop_id)
+        result.api_calls = access.client.calls - calls_before
+        result.remaining_today = access.client.last_remaining_today
+        result.seconds = time.perf_counter() - started
+        _finish_run(runtime, run_id, result, report)
+        runtime.repos.shops.set_sync_status(owner, shop_id, result.status.shop_status or "ok", error=result.error)
     runtime.cache.invalidate_shop(shop_id, owner)
     return result
 
 
 def connected_shops(runtime: Runtime, etsy_shop_ids: list[int] | None = None) -> list[Any]:
-    """(core id, etsy id) of every shop whose owner has stored tokens, optionally only some Etsy ids."""
+    """(core id, etsy id) of the connected shops, the one waiting longest for a finished pull first.
+
+    Serving shops in id order would let the first shops spend a small daily quota every day and starve the last;
+    starting with the least recently completed shop rotates the quota fairly.
+    """
+    finished = (
+        select(SyncRun.shop_id, SyncRun.finished_at)
+        .where(SyncRun.status == "succeeded")
+        .order_by(SyncRun.shop_id, SyncRun.finished_at.desc())
+        .distinct(SyncRun.shop_id)
+        .subquery()
+    )
     with runtime.db.session() as session:
-        query = select(Shop.id, Shop.etsy_shop_id).order_by(Shop.id)
+        query = (
+            select(Shop.id, Shop.etsy_shop_id)
+            .outerjoin(finished, finished.c.shop_id == Shop.id)
+            .order_by(finished.c.finished_at.asc().nulls_first(), Shop.id)
+        )
         if etsy_shop_ids:
             query = query.where(Shop.etsy_shop_id.in_(etsy_shop_ids))
         return list(session.execute(query).all())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -55,6 +58,27 @@ class Installation:
     def core(self, sql: str, **params: Any) -> Any:
         with self.runtime.db.engine.connect() as conn:
             return conn.execute(text(sql), params).all()
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """The environment of an `etsy-pipeline` process pointed at this installation."""
+        env = dict(os.environ)
+        s = self.runtime.settings
+        env.update({
+            "DATABASE_URL": self.runtime.db.url, "REDIS_URL": s.redis_url or "", "ETSY_BASE_URL": s.etsy_base_url,
+            "ETSY_API_KEYSTRING": s.etsy_api_keystring.get_secret_value() if s.etsy_api_keystring else "",
+            "ETSY_SHARED_SECRET": s.etsy_shared_secret.get_secret_value() if s.etsy_shared_secret else "",
+            "TOKEN_ENCRYPTION_KEY": s.token_encryption_key.get_secret_value() if s.token_encryption_key else "",
+            "DATA_DIR": str(s.data_dir), "ETSY_QPS": "0", "ETSY_QPD": "0", **extra,
+        })  # fmt: skip
+        return env
+
+    def sync_process(self, etsy_shop_id: int, *, prelude: str = "", **env: str) -> subprocess.Popen[bytes]:
+        """`etsy-pipeline sync --shop ID` in a process of its own; `prelude` is Python run before the command."""
+        code = f"import sys\n{prelude}\nfrom etsy_pipeline.cli import main\nsys.exit(main(sys.argv[1:]))"
+        return subprocess.Popen(
+            [sys.executable, "-c", code, "sync", "--shop", str(etsy_shop_id)], env=self.child_env(**env),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )  # fmt: skip
 
 
 def expected(state: EmulatorState, etsy_shop_id: int) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
+from etsy_pipeline.emulator.activity import cancel
+from etsy_pipeline.emulator.models import Receipt
 from etsy_pipeline_tests.sync.conftest import Installation, actual, assert_matches_emulator, expected
 
 
@@ -13,23 +17,38 @@ def test_a_full_sync_equals_the_emulator(tiny: Installation) -> None:
     assert [tuple(r) for r in name] == [(s.shop_name, s.currency.code) for s in tiny.state.world.shops.values()]
 
 
+def _pages(n: int) -> int:
+    return max(1, -(-n // 100))
+
+
 def test_incremental_fetches_only_what_changed_and_converges(tiny: Installation) -> None:
     tiny.sync_all()
-    shop = tiny.shops[0].etsy_shop_id
     receipts = tiny.state.world.receipts
-    cursor = max(r.updated for r in receipts.values() if r.shop_id == shop)
+
+    def of(shop: int) -> list[Receipt]:
+        return [r for r in receipts.values() if r.shop_id == shop]
+
+    cursors = {s.etsy_shop_id: max(r.updated for r in of(s.etsy_shop_id)) for s in tiny.shops}
     calls_before = tiny.stats()["calls"]["getShopReceipts"]
     summary = tiny.admin("advance", hours=36)
     assert summary["new_receipts"] > 0
     results = tiny.sync_all()
     assert {r.status for r in results} == {"succeeded"}
     assert_matches_emulator(tiny)
-    window_start = cursor - tiny.runtime.settings.sync_lookback_hours * 3600
-    changed = [r for r in receipts.values() if r.shop_id == shop and r.updated >= window_start]
-    assert results[0].fetched["receipts"] == len(changed)  # what changed, plus the look-back window
-    assert len(changed) < len([r for r in receipts.values() if r.shop_id == shop]) / 3
-    receipt_calls = tiny.stats()["calls"]["getShopReceipts"] - calls_before
-    assert receipt_calls == 2 * len(tiny.shops)  # per shop: the newest change, then one page
+    settings = tiny.runtime.settings
+    expected_calls = 0
+    for shop, result in zip(tiny.shops, results, strict=True):
+        mine = of(shop.etsy_shop_id)
+        high = max(r.updated for r in mine)
+        changed = {
+            r.receipt_id for r in mine if r.updated >= cursors[shop.etsy_shop_id] - settings.sync_lookback_hours * 3600
+        }
+        # 36 hours after the first run, the deep re-read of recently created receipts is due as well.
+        recent = {r.receipt_id for r in mine if r.created >= high - settings.sync_deep_reread_days * 86_400}
+        assert result.fetched["receipts"] == len(changed | recent)  # what changed, the look-back, the deep read
+        assert len(changed | recent) < len(mine) / 3
+        expected_calls += 1 + _pages(len(changed)) + _pages(len(recent))  # newest change, then both reads
+    assert tiny.stats()["calls"]["getShopReceipts"] - calls_before == expected_calls
 
 
 def test_a_second_run_without_changes_writes_nothing(tiny: Installation) -> None:
@@ -53,17 +72,26 @@ def test_rerunning_in_full_is_idempotent(tiny: Installation) -> None:
     assert duplicates == 0
 
 
-def test_an_unstamped_refund_is_caught_by_the_look_back(tiny: Installation) -> None:
+def test_an_unstamped_change_inside_the_look_back_window_is_read_again(tiny: Installation) -> None:
+    """A change Etsy neither stamps nor records anywhere else (no ledger trace): only the look-back finds it."""
+    tiny.runtime = replace(tiny.runtime, settings=tiny.runtime.settings.model_copy(update={"sync_deep_reread_days": 0}))
     tiny.sync_all()
     shop = tiny.shops[0]
-    newest = tiny.newest_refundable(shop.etsy_shop_id)
-    tiny.admin("advance", hours=1)
-    answer = tiny.admin("refund", receipt_id=newest.receipt_id, amount=500)
-    assert answer["updated_timestamp"] == newest.updated  # Etsy did not stamp it
-    tiny.sync(0)
-    refunded = tiny.core(
-        "SELECT refunded_amount, status FROM core.orders WHERE etsy_receipt_id = :r", r=newest.receipt_id
+    mine = sorted(
+        (r for r in tiny.state.world.receipts.values() if r.shop_id == shop.etsy_shop_id), key=lambda r: r.updated
     )
-    divisor = tiny.state.world.shops[shop.etsy_shop_id].currency.divisor
-    assert tuple(refunded[0]) == (500 / divisor, "partially refunded")
+    cursor = mine[-1].updated
+    window = cursor - tiny.runtime.settings.sync_lookback_hours * 3600
+    older = [r for r in mine if window <= r.updated < cursor and r.status == "paid"]
+    assert older, "the look-back window holds an open order before the cursor"
+    victim = older[0]
+    stamp = victim.updated
+    with tiny.state.lock:
+        victim.is_paid = False  # an unpaid order: canceling it moves no money, so no ledger entry
+        cancel(tiny.state, victim, tiny.state.clock.now(), stamp=False)
+    assert victim.updated == stamp < cursor
+    tiny.admin("advance", hours=1)
+    assert tiny.sync(0).status == "succeeded"
+    status = tiny.core("SELECT status FROM core.orders WHERE etsy_receipt_id = :r", r=victim.receipt_id)[0][0]
+    assert status == "canceled"
     assert actual(tiny, shop.shop_id) == expected(tiny.state, shop.etsy_shop_id)

@@ -18,6 +18,7 @@ from etsy_pipeline.sources.etsy import etsy_source
 from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.storage.models import Shop
 from etsy_pipeline.sync.clients import build_access
+from etsy_pipeline.sync.outcome import SyncStatus
 from etsy_pipeline.sync.runner import SyncResult, sync_shop
 
 CORE_TABLES = (
@@ -49,6 +50,7 @@ def raw_specs() -> list[dg.AssetSpec]:
     return [
         translator.get_asset_spec(DltResourceTranslatorData(resource=resource, pipeline=None))
         for resource in source.resources.values()
+        if resource.name == resource.table_name  # follow-up readers (receipt re-reads) feed an existing table
     ]
 
 
@@ -69,7 +71,8 @@ def _metadata(result: SyncResult) -> dict[str, Any]:
     return {
         "api_calls": result.api_calls,
         "quota_left_today": result.remaining_today if result.remaining_today is not None else "unknown",
-        "sync_status": result.status,
+        "sync_status": str(result.status),
+        "receipts_reread_from_ledger": result.reread_receipts,
         "seconds": round(result.seconds, 2),
     }
 
@@ -88,14 +91,17 @@ def etsy_pull(context: dg.AssetExecutionContext, storage: StorageResource) -> An
             shop_id = session.scalar(select(Shop.id).where(Shop.etsy_shop_id == etsy_shop_id))
         if shop_id is None:
             raise dg.Failure(f"shop {etsy_shop_id} is not connected (run `etsy-pipeline connect`)")
-        access = build_access(runtime.settings, runtime.repos.tokens)
+        access = build_access(runtime.settings, runtime.repos.tokens, reserve=runtime.settings.etsy_push_reserve)
         try:
             result = sync_shop(runtime, access, shop_id)
         finally:
             access.close()
-    if result.status in ("failed", "needs_reauth"):
-        raise dg.Failure(description=f"shop {etsy_shop_id}: {result.error}", metadata=_metadata(result))
-    if result.status == "quota_exhausted":
+    if result.status in (SyncStatus.FAILED, SyncStatus.NEEDS_REAUTH, SyncStatus.INCOMPLETE, SyncStatus.SKIPPED):
+        # A skipped run materializes nothing: the run holding the shop's lock records what it pulls.
+        raise dg.Failure(
+            description=f"shop {etsy_shop_id}: {result.status}: {result.error}", metadata=_metadata(result)
+        )
+    if result.status == SyncStatus.QUOTA_EXHAUSTED:
         context.log.warning("Etsy's daily quota ran out: the next run continues where this one stopped")
     common = _metadata(result)
     for spec in RAW_SPECS:

@@ -1,0 +1,100 @@
+"""What every resource of one shop's pull shares: the client, the shop, the run report, the cursors it starts from.
+
+Resources are small factories over this context (one per entity, as in dlt's verified sources) instead of
+closures nested in one function, so each can be read and tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+import orjson
+
+from etsy_pipeline.etsy.auth import TokenManager
+from etsy_pipeline.etsy.client import EtsyClient
+from etsy_pipeline.etsy.errors import NeedsReauthorization, QuotaExhausted
+from etsy_pipeline.sources.etsy import validation
+from etsy_pipeline.sources.etsy.helpers import RunReport
+from etsy_pipeline.sources.etsy.pii import Encrypt
+from etsy_pipeline.sources.etsy.settings import EARLIEST, PAGE_LIMIT, QUARANTINE_TABLE
+
+QUARANTINE_HINTS = dlt.mark.make_hints(
+    table_name=QUARANTINE_TABLE,
+    write_disposition="append",
+    primary_key=[],
+    columns={"raw": {"data_type": "text"}, "errors": {"data_type": "text"}, "record_key": {"data_type": "text"}},
+)
+STOPS = (QuotaExhausted, NeedsReauthorization)
+
+
+@dataclass
+class Pull:
+    """One shop's pull: where it starts (`cursors`, read from the database) and what it reports."""
+
+    client: EtsyClient
+    tokens: TokenManager
+    shop_id: int
+    report: RunReport
+    full: bool = False
+    lookback: int = 0  # seconds re-read before a cursor, for changes Etsy does not stamp
+    cursors: Mapping[str, int] = field(default_factory=dict)
+    encrypt: Encrypt | None = None
+
+    def start(self, resource: str) -> int | None:
+        """The stored cursor of `resource`, or None when the run reads everything."""
+        return None if self.full else self.cursors.get(resource)
+
+    def low(self, resource: str) -> int:
+        cursor = self.start(resource)
+        return EARLIEST if cursor is None else max(EARLIEST, cursor - self.lookback)
+
+    def stop(self, exc: Exception) -> None:
+        self.report.stopped = "quota" if isinstance(exc, QuotaExhausted) else "reauthorize"
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, tokens=self.tokens, **params)
+
+    def pages(self, path: str, **params: Any) -> Iterator[tuple[int, list[Any]]]:
+        """The client's (count, records) pages, stopping quietly (and saying why) on quota or revocation."""
+        try:
+            for count, records in self.client.pages(path, tokens=self.tokens, limit=PAGE_LIMIT, **params):
+                if self.report.stopped:
+                    return
+                yield count, records
+        except STOPS as exc:
+            self.stop(exc)
+
+    def checked(self, entity: str, spec: validation.Spec, key: str, records: list[Any]) -> Iterator[Any]:
+        """The page's good records as one batch; each bad one separately, to the quarantine table."""
+        good = []
+        for record in records:
+            errors = validation.problems(record, spec)
+            if errors:
+                ident = record.get(key) if isinstance(record, dict) else None
+                yield self._quarantine(entity, ident, record, errors)
+            else:
+                good.append(record)
+        self.report.count(entity, len(good))
+        if good:
+            yield good
+
+    def _quarantine(self, entity: str, key: Any, record: Any, errors: list[str]) -> Any:
+        self.report.quarantined[entity] = self.report.quarantined.get(entity, 0) + 1
+        if not isinstance(key, int):  # reconciliation cannot match it to an id, so it counts it here
+            self.report.unkeyed[entity] = self.report.unkeyed.get(entity, 0) + 1
+        row = {
+            "entity": entity,
+            "shop_id": self.shop_id,
+            "record_key": None if key is None else str(key),
+            "errors": "; ".join(errors)[:2000],
+            "raw": orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode(),
+            "quarantined_at": datetime.now(UTC).isoformat(),
+        }
+        return dlt.mark.with_hints(row, QUARANTINE_HINTS, create_table_variant=True)
+
+    def with_shop(self, records: list[Any]) -> list[Any]:
+        return [r | {"shop_id": self.shop_id} if isinstance(r, dict) else r for r in records]

@@ -1,0 +1,121 @@
+"""Receipts (with transactions, shipments and refunds as child tables) and their payments.
+
+Receipts are incremental on `updated_timestamp` through `min_last_modified`, re-reading a look-back window, pages
+oldest change first so the cursor moves page by page. Etsy does not stamp refunds and some cancellations: the
+ledger resource finds those (`ledger.py`) and, now and then, a deep re-read of recently created receipts catches
+anything else. Buyer personal data is replaced by ciphertext before anything is stored (`pii.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from etsy_pipeline.sources.etsy import validation
+from etsy_pipeline.sources.etsy.context import STOPS, Pull
+from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
+from etsy_pipeline.sources.etsy.pii import protect_receipt
+
+RECEIPT_HINTS: dict[str, Any] = {"primary_key": "receipt_id", "write_disposition": "merge", "max_table_nesting": 1}
+
+
+def protected(pull: Pull, records: list[Any]) -> list[Any]:
+    return [protect_receipt(r, pull.encrypt) | {"shop_id": pull.shop_id} if isinstance(r, dict) else r for r in records]
+
+
+def _fresh(pull: Pull, records: list[Any]) -> list[Any]:
+    """Records not read earlier in this run (a deep re-read overlaps the incremental read)."""
+    report = pull.report
+    fresh = []
+    for r in records:
+        ident = r.get("receipt_id") if isinstance(r, dict) else None
+        if isinstance(ident, int):
+            if ident in report.receipt_ids:
+                continue
+            report.receipt_ids.add(ident)
+        fresh.append(r)
+    return fresh
+
+
+def _checked(pull: Pull, records: list[Any]) -> Iterator[Any]:
+    return pull.checked("receipts", validation.RECEIPT, "receipt_id", protected(pull, _fresh(pull, records)))
+
+
+def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltResource:
+    path = f"/shops/{pull.shop_id}/receipts"
+
+    def _deep(high: int) -> Iterator[Any]:
+        """Receipts created in the last `deep_days`, whatever their stamp: unstamped cancellations show here."""
+        done = pull.start("receipts_deep")
+        if deep_days <= 0 or (done is not None and high - done < deep_every_hours * 3600):
+            return
+        if pull.start("receipts") is not None:  # a first or full read has just read everything
+            window = Window(max(high - deep_days * 86_400, 946_684_800), high)
+            for _, records, _ in windowed(pull.client, pull.tokens, path, window, low_param="min_created",
+                                          high_param="max_created", sort_on="created", sort_order="asc"):  # fmt: skip
+                yield from _checked(pull, records)
+        pull.report.cursors["receipts_deep"] = high
+
+    @dlt.resource(name="receipts", **RECEIPT_HINTS)
+    def receipts() -> Iterator[Any]:
+        report = pull.report
+        low = pull.low("receipts")
+        try:
+            newest = pull.get(path, limit=1, sort_on="updated", sort_order="desc")
+            report.etsy_counts["receipts"] = int(newest["count"])
+            if not newest["results"]:
+                return
+            high = int(newest["results"][0]["updated_timestamp"])
+            report.receipts_high = high
+            cursor = Cursor(pull.start("receipts"), ceiling=high)
+            for window, records, done in windowed(
+                pull.client, pull.tokens, path, Window(low, max(low, high)),
+                low_param="min_last_modified", high_param="max_last_modified", sort_on="updated", sort_order="asc",
+            ):  # fmt: skip
+                yield from _checked(pull, records)
+                if report.stopped:  # the page's payments did not all come: resume from before this page
+                    return
+                # Records sharing the page's newest second with the next page are re-read through the look-back.
+                cursor.page(window, records, done, "updated_timestamp")
+                if cursor.value is not None:
+                    report.cursors["receipts"] = cursor.value
+            yield from _deep(high)
+        except STOPS as exc:
+            pull.stop(exc)
+
+    return receipts
+
+
+def _needs_payment(pull: Pull, receipt: dict[str, Any], recent: float) -> bool:
+    """One call per receipt, so only for recent receipts whose money may have moved since the last run."""
+    if receipt.get("status") == "canceled" or receipt["created_timestamp"] < recent:
+        return False
+    since = pull.start("receipts")
+    if since is None:
+        return True
+    refunded = [f.get("created_timestamp", 0) for f in receipt.get("refunds") or [] if isinstance(f, dict)]
+    return bool(receipt["updated_timestamp"] > since or any(isinstance(t, int) and t > since for t in refunded))
+
+
+def payments_transformer(pull: Pull, receipts: DltResource, payments_days: int) -> DltResource:
+    @dlt.transformer(name="payments", primary_key="payment_id", write_disposition="merge", data_from=receipts)
+    def payments(batch: Any) -> Iterator[Any]:
+        report = pull.report
+        recent = (report.receipts_high or time.time()) - payments_days * 86_400
+        for receipt in batch if isinstance(batch, list) else []:
+            if report.stopped:
+                return
+            if not _needs_payment(pull, receipt, recent):
+                continue
+            try:
+                page = pull.get(f"/shops/{pull.shop_id}/receipts/{receipt['receipt_id']}/payments")
+            except STOPS as exc:
+                pull.stop(exc)
+                return
+            yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
+
+    return payments

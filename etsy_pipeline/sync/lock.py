@@ -1,0 +1,46 @@
+"""One pull per shop at a time, whichever process or machine starts it: a PostgreSQL advisory lock.
+
+The lock is session-level on a connection of its own, held for the whole run: if the process dies, PostgreSQL
+drops the connection and the lock with it, so a killed run never blocks the shop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from sqlalchemy import Engine, text
+
+NAMESPACE = 0x45545359  # "ETSY": the first key of the two-key advisory lock, so other users of locks don't collide
+LOADS = (0x45545358, 0)  # every load into etsy_raw: loads share the staging tables and dlt's schema changes
+
+
+def shop_lock(engine: Engine, shop_id: int, wait_seconds: float) -> AbstractContextManager[bool]:
+    """True while this process holds the shop's lock, False when another run kept it for `wait_seconds`."""
+    return _advisory(engine, NAMESPACE, shop_id % 2**31, wait_seconds)
+
+
+def load_lock(engine: Engine) -> AbstractContextManager[bool]:
+    """Loads of different shops wait for each other: dlt merges through one staging schema (`etsy_raw_staging`),
+    which each load empties first, so two loads at once could merge each other's rows away."""
+    return _advisory(engine, LOADS[0], LOADS[1], float("inf"))
+
+
+@contextmanager
+def _advisory(engine: Engine, namespace: int, ident: int, wait_seconds: float) -> Iterator[bool]:
+    key = {"ns": namespace, "shop": ident}
+    with engine.connect() as conn:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, :shop)"), key).scalar())
+            conn.commit()
+            if held or time.monotonic() >= deadline:
+                break
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        try:
+            yield held
+        finally:
+            if held:
+                conn.execute(text("SELECT pg_advisory_unlock(:ns, :shop)"), key)
+                conn.commit()

@@ -1,0 +1,79 @@
+"""Compare core with Etsy's own totals after every pull.
+
+Etsy answers every list call with `count`, the number of records matching the query. The pull keeps the
+receipt count from its first receipts call and the listing counts of each state's first page; after shaping,
+core must hold at least that many (receipts created while the run was going only add to core). A record that is
+in the quarantine and not in core is accounted for (it is reported there, with its error), not missing; so is a
+record quarantined in this run without a usable id.
+A shortfall means a cursor skipped data: the run says `incomplete` with the numbers, never `succeeded`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from etsy_pipeline.transform.raw import RawSchema
+
+CORE_COUNTS = {
+    "receipts": "SELECT count(*) FROM core.orders WHERE shop_id = :s",
+    "listings": "SELECT count(*) FROM core.listings WHERE shop_id = :s AND state <> 'removed'",
+}
+CORE_KEYS = {
+    "receipts": "SELECT etsy_receipt_id::text FROM core.orders WHERE shop_id = :s",
+    "listings": "SELECT etsy_listing_id::text FROM core.listings WHERE shop_id = :s AND state <> 'removed'",
+}
+
+
+@dataclass(frozen=True)
+class Count:
+    etsy: int
+    core: int
+    quarantined: int  # in the quarantine and not in core
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.etsy - self.core - self.quarantined)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    counts: dict[str, Count]
+
+    def shortfall(self) -> str | None:
+        short = [
+            f"core holds {c.core:,} of the {c.etsy:,} {entity} Etsy reports ({c.quarantined:,} quarantined)"
+            for entity, c in self.counts.items()
+            if c.missing
+        ]
+        return "; ".join(short) or None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {e: {"etsy": c.etsy, "core": c.core, "quarantined": c.quarantined} for e, c in self.counts.items()}
+
+
+def _quarantined(conn: Connection, entity: str, shop_id: int, etsy_shop_id: int) -> int:
+    if not RawSchema(conn).has("quarantine"):
+        return 0
+    sql = (
+        "SELECT count(DISTINCT q.record_key) FROM etsy_raw.quarantine q WHERE q.entity = :e AND q.shop_id = :es "
+        f"AND q.record_key ~ '^[0-9]+$' AND q.record_key NOT IN ({CORE_KEYS[entity]})"
+    )
+    return int(conn.execute(text(sql), {"e": entity, "es": etsy_shop_id, "s": shop_id}).scalar() or 0)
+
+
+def reconcile(
+    conn: Connection, shop_id: int, etsy_shop_id: int, etsy_counts: Mapping[str, int], unkeyed: Mapping[str, int]
+) -> Reconciliation:
+    """`unkeyed`: records of this run quarantined without a usable id, per entity."""
+    counts = {}
+    for entity, etsy in etsy_counts.items():
+        if entity not in CORE_COUNTS:
+            continue
+        core = int(conn.execute(text(CORE_COUNTS[entity]), {"s": shop_id}).scalar() or 0)
+        quarantined = _quarantined(conn, entity, shop_id, etsy_shop_id) + unkeyed.get(entity, 0) if core < etsy else 0
+        counts[entity] = Count(etsy, core, quarantined)
+    return Reconciliation(counts)

@@ -1,0 +1,80 @@
+"""dlt working directories: one per run, never shared, and what a killed run left behind.
+
+Each run extracts into `DATA_DIR/dlt/runs/shop_<etsy id>/run_<run id>`, so two processes never touch the same
+packages. After extraction a run writes `progress.json` (the cursors its package covers). If the process dies
+before its package is loaded, the next run of the shop (holding the shop's lock, so the dead run is certainly
+gone) loads that package, shapes it and only then stores its cursors; a run that died during extraction left no
+progress, so its cursors are simply never stored and the next run reads that part again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dlt
+
+from etsy_pipeline.runtime import Runtime
+from etsy_pipeline.storage.database import libpq_url
+
+RAW_DATASET = "etsy_raw"
+PROGRESS = "progress.json"
+
+
+def dlt_credentials(url: str) -> str:
+    """dlt insists on a host and a password; socket and trust authentication ignore the placeholders."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(libpq_url(url))
+    if not parsed.password:
+        parsed = parsed.set(password="unused")  # noqa: S106 - a placeholder, never checked
+    if not parsed.host:
+        parsed = parsed.set(host="localhost")  # the `host=` query parameter still points at the socket
+    return parsed.render_as_string(hide_password=False)
+
+
+def shop_dir(runtime: Runtime, etsy_shop_id: int) -> Path:
+    return runtime.settings.data_dir.resolve() / "dlt" / "runs" / f"shop_{etsy_shop_id}"
+
+
+def run_pipeline(runtime: Runtime, etsy_shop_id: int, workdir: Path) -> dlt.Pipeline:
+    workdir.mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=f"etsy_shop_{etsy_shop_id}",
+        destination=dlt.destinations.postgres(dlt_credentials(runtime.db.url)),
+        dataset_name=RAW_DATASET,
+        pipelines_dir=str(workdir),
+    )
+
+
+@dataclass
+class Progress:
+    """What an extracted package covers: the cursors it reaches and whether it holds a complete listing scan."""
+
+    cursors: dict[str, int]
+    listing_scan_complete: bool
+
+    def write(self, workdir: Path) -> None:
+        (workdir / PROGRESS).write_text(json.dumps({"cursors": self.cursors, "listings": self.listing_scan_complete}))
+
+    @classmethod
+    def read(cls, workdir: Path) -> Progress | None:
+        try:
+            raw: Any = json.loads((workdir / PROGRESS).read_text())
+            return cls({k: int(v) for k, v in raw["cursors"].items()}, bool(raw["listings"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def leftovers(runtime: Runtime, etsy_shop_id: int) -> list[Path]:
+    """Working directories of earlier runs of the shop that did not clean up after themselves."""
+    base = shop_dir(runtime, etsy_shop_id)
+    return sorted(p for p in base.glob("run_*") if p.is_dir()) if base.exists() else []
+
+
+def remove(workdir: Path) -> None:
+    """Completed packages hold buyer data (encrypted, but still): nothing is kept once it is in the database."""
+    shutil.rmtree(workdir, ignore_errors=True)
