@@ -107,15 +107,22 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
     from etsy_pipeline.runtime import open_runtime
     from etsy_pipeline.sync.clients import build_access
     from etsy_pipeline.sync.command import summary_table, sync_all
+    from etsy_pipeline.sync.outcome import exit_code
 
     with open_runtime(settings) as runtime:
-        access = build_access(settings, runtime.repos.tokens)
+        access = build_access(settings, runtime.repos.tokens, reserve=settings.etsy_push_reserve)
         try:
             results = sync_all(runtime, access, console, etsy_shop_ids=args.shop, full=args.full)
         finally:
             access.close()
     console.print(summary_table(results))
-    return 0 if all(r.status in ("succeeded", "quota_exhausted") for r in results) else 1
+    return exit_code([r.status for r in results])
+
+
+def _quota(args: argparse.Namespace, settings: Settings) -> int:
+    from etsy_pipeline.sync.quota import quota_command
+
+    return quota_command(settings, console, reset=args.reset, as_json=args.json)
 
 
 def _backfill(args: argparse.Namespace, settings: Settings) -> int:
@@ -183,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--shop", type=int, action="append", help="Etsy shop id (repeatable; default: all)")
     sync.add_argument("--full", action="store_true", help="ignore the cursors and read everything again")
     sync.set_defaults(handler=_sync)
+    sync.epilog = (
+        "exit status: 0 every shop succeeded, 1 a shop failed, 2 bad input, 3 the daily quota ran out (the next run "
+        "resumes), 4 incomplete (core holds fewer rows than Etsy reports), 5 skipped (another run of the shop was "
+        "in progress), 6 a shop needs `connect` again; with several shops, the most serious"
+    )
+
+    quota = commands.add_parser("quota", help="show (or reset) the local count of today's Etsy calls")
+    quota.add_argument("--reset", action="store_true", help="forget the local count (Etsy's own count still rules)")
+    quota.add_argument("--json", action="store_true", help="print one JSON object")
+    quota.set_defaults(handler=_quota)
 
     backfill = commands.add_parser("backfill", help="rebuild the daily analytics for a range of days")
     backfill.add_argument("--from", dest="start", type=_date, required=True, help="first day (YYYY-MM-DD)")
