@@ -9,7 +9,9 @@ object belongs to.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,23 @@ from etsy_pipeline.storage.repositories.offering_edits import OfferingEdit, pars
 from etsy_pipeline.storage.repositories.views import PendingChangeView
 
 console = Console()
-EXIT_QUOTA, EXIT_REAUTH = 3, 6  # the same meanings as `sync`
+err_console = Console(stderr=True, soft_wrap=True)
+EXIT_BAD_INPUT, EXIT_QUOTA, EXIT_REAUTH = 2, 3, 6  # the same meanings as `sync`
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def one_line_errors(handler: Handler) -> Handler:
+    """Bad input is one unwrapped line (a long stocktake report too) and exit 2; nothing was applied."""
+
+    @functools.wraps(handler)
+    def wrapped(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            return handler(args, settings)
+        except (InvalidArgumentError, NotFoundError) as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            return EXIT_BAD_INPUT
+
+    return wrapped
 
 
 def number(option: str, raw: str | None, *, signed: bool = False) -> int | None:
@@ -214,10 +232,10 @@ def register(commands: Any) -> None:
         else:
             sub.add_argument("--by", required=True, help="stock change, e.g. 5 or -2")
             sub.set_defaults(quantity=None)
-        sub.set_defaults(handler=_stock_set)
+        sub.set_defaults(handler=one_line_errors(_stock_set))
     stock_import = actions.add_parser("import", help="apply a stocktake CSV (listing_id,sku,quantity) at once")
     stock_import.add_argument("file", help="CSV file")
-    stock_import.set_defaults(handler=_stock_import)
+    stock_import.set_defaults(handler=one_line_errors(_stock_import))
 
     listing = commands.add_parser("listing", help="edit listings (queued for Etsy)")
     listing_actions = listing.add_subparsers(dest="listing_command", required=True, metavar="COMMAND")
@@ -225,14 +243,14 @@ def register(commands: Any) -> None:
     edit.add_argument("--listing", required=True, help="Etsy listing id")
     for name in LISTING_FIELDS:
         edit.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"new {name} (lists comma-separated)")
-    edit.set_defaults(handler=_listing_edit)
+    edit.set_defaults(handler=one_line_errors(_listing_edit))
 
     ship = commands.add_parser("ship", help="mark an order shipped with tracking (queued for Etsy)")
     ship.add_argument("--receipt", required=True, help="Etsy receipt id")
     ship.add_argument("--carrier", required=True, help="carrier name as Etsy lists it, or 'other'")
     ship.add_argument("--tracking", required=True, help="tracking code")
     ship.add_argument("--note", help="note to the buyer")
-    ship.set_defaults(handler=_ship)
+    ship.set_defaults(handler=one_line_errors(_ship))
 
     receipt = commands.add_parser("receipt", help="change an order's status (queued for Etsy)")
     receipt_actions = receipt.add_subparsers(dest="receipt_command", required=True, metavar="COMMAND")
@@ -240,12 +258,12 @@ def register(commands: Any) -> None:
     update.add_argument("--receipt", required=True, help="Etsy receipt id")
     update.add_argument("--was-shipped", dest="was_shipped", help="true or false")
     update.add_argument("--was-paid", dest="was_paid", help="true or false")
-    update.set_defaults(handler=_receipt_update)
+    update.set_defaults(handler=one_line_errors(_receipt_update))
 
     push = commands.add_parser("push", help="send due local changes to Etsy; `push status`, `push retry`")
     push.add_argument("--shop", action="append", help="Etsy shop id (repeatable; default: all)")
     push.epilog = "exit status: 0 done, 2 bad input, 3 the daily quota ran out, 6 a shop needs `connect` again"
-    push.set_defaults(handler=_push, push_action=None)
+    push.set_defaults(handler=one_line_errors(_push), push_action=None)
     push_actions = push.add_subparsers(dest="push_action", metavar="ACTION")
     status = push_actions.add_parser("status", help="counts and every change not confirmed")
     status.add_argument("--json", action="store_true", help="print one JSON object")

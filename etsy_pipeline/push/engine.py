@@ -65,7 +65,8 @@ def shop_ids_for(runtime: Runtime, etsy_shop_ids: list[int] | None) -> list[int]
     if not etsy_shop_ids:
         return None
     with runtime.db.session() as session:
-        found = dict(session.execute(select(Shop.etsy_shop_id, Shop.id).where(Shop.etsy_shop_id.in_(etsy_shop_ids))))
+        rows = session.execute(select(Shop.etsy_shop_id, Shop.id).where(Shop.etsy_shop_id.in_(etsy_shop_ids)))
+        found = {int(r[0]): int(r[1]) for r in rows}
     unknown = [s for s in etsy_shop_ids if s not in found]
     if unknown:
         raise InvalidArgumentError(f"--shop {unknown[0]}: no connected shop has this Etsy shop id")

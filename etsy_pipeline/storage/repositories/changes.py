@@ -112,7 +112,7 @@ class ChangeRepository(Repository):
         if user_id is not None:
             query = query.where(Shop.user_id == user_id)
         with self.db.session() as session:
-            found = dict(((r[0], r[1]) for r in session.execute(query.group_by(PendingChange.status))))
+            found = dict((r[0], r[1]) for r in session.execute(query.group_by(PendingChange.status)))
         return {status: int(found.get(status, 0)) for status in CHANGE_STATUSES}
 
     def unconfirmed(self, user_id: int | None = None, limit: int = 1000) -> list[ChangeStatus]:
