@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 
-from etsy_pipeline.emulator import params, payments, render
+from etsy_pipeline.emulator import params, payments, render_sales
 from etsy_pipeline.emulator.errors import BadRequest, NotFound
 from etsy_pipeline.emulator.handlers.base import Call, Json, owned_shop, paged, receipt
 from etsy_pipeline.emulator.models import PAYMENT_ID_OFFSET, LedgerEntry, Receipt, Shop
@@ -34,7 +34,7 @@ def get_payment_by_receipt(call: Call) -> Json:
     r = receipt(call)
     if not _has_payment(r):
         return paged(0, [])
-    return paged(1, [render.payment(r, call.state.world.shops[r.shop_id])])
+    return paged(1, [render_sales.payment(r, call.state.world.shops[r.shop_id])])
 
 
 def get_payments(call: Call) -> Json:
@@ -44,7 +44,7 @@ def get_payments(call: Call) -> Json:
     missing = [str(ident) for ident, r in receipts.items() if r is None]
     if missing:
         raise NotFound(f"Could not find a Payment with payment_id = {', '.join(missing)}")
-    results = [render.payment(r, found) for r in receipts.values() if r is not None]
+    results = [render_sales.payment(r, found) for r in receipts.values() if r is not None]
     return paged(len(results), results)
 
 
@@ -59,7 +59,7 @@ def get_ledger(call: Call) -> Json:
     entries = call.state.world.ledger[found.shop_id]
     keys = call.state.memo(("ledger", found.shop_id), lambda: [e.created for e in entries])
     matching = entries[bisect.bisect_left(keys, low) : bisect.bisect_right(keys, high)]
-    return paged(len(matching), [render.ledger_entry(e) for e in matching[offset : offset + limit]])
+    return paged(len(matching), [render_sales.ledger_entry(e) for e in matching[offset : offset + limit]])
 
 
 def _entry(call: Call, shop: Shop, entry_id: int) -> LedgerEntry:
@@ -71,7 +71,7 @@ def _entry(call: Call, shop: Shop, entry_id: int) -> LedgerEntry:
 
 def get_ledger_entry(call: Call) -> Json:
     found = owned_shop(call)
-    return render.ledger_entry(_entry(call, found, call.path["ledger_entry_id"]))
+    return render_sales.ledger_entry(_entry(call, found, call.path["ledger_entry_id"]))
 
 
 def get_ledger_entry_payments(call: Call) -> Json:
@@ -84,5 +84,5 @@ def get_ledger_entry_payments(call: Call) -> Json:
     for payment_id in dict.fromkeys(p for p in payment_ids if p is not None):
         r = _payment_receipt(call, found, payment_id)
         if r is not None:
-            results.append(render.payment(r, found))
+            results.append(render_sales.payment(r, found))
     return paged(len(results), results)

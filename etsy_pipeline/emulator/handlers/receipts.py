@@ -6,7 +6,7 @@ import bisect
 from collections.abc import Callable
 from typing import Any
 
-from etsy_pipeline.emulator import carriers, params, render
+from etsy_pipeline.emulator import carriers, params, render_sales
 from etsy_pipeline.emulator.errors import BadRequest, Conflict
 from etsy_pipeline.emulator.handlers.base import Call, Json, owned_shop, paged, receipt
 from etsy_pipeline.emulator.models import Receipt, Shipment, Shop
@@ -20,7 +20,7 @@ SORT_KEYS: dict[str, Callable[[Receipt], int]] = {
 
 
 def _render(state: EmulatorState, shop: Shop, r: Receipt) -> Json:
-    return render.receipt(r, shop, state.world.users[shop.user_id].email)
+    return render_sales.receipt(r, shop, state.world.users[shop.user_id].email)
 
 
 def _window(pairs: list[tuple[int, int]], low: int | None, high: int | None) -> list[int]:
@@ -90,7 +90,7 @@ def get_receipt(call: Call) -> Json:
 def get_receipt_transactions(call: Call) -> Json:
     r = receipt(call)
     found = call.state.world.shops[r.shop_id]
-    results = [render.transaction(t, r, found.user_id, found.currency) for t in r.transactions]
+    results = [render_sales.transaction(t, r, found.user_id, found.currency) for t in r.transactions]
     return paged(len(results), results)
 
 
@@ -110,7 +110,7 @@ def get_shop_transactions(call: Call) -> Json:
     for tid in ids[offset : offset + limit]:
         r = state.world.receipts[state.transactions[tid]]
         t = next(t for t in r.transactions if t.transaction_id == tid)
-        results.append(render.transaction(t, r, found.user_id, found.currency))
+        results.append(render_sales.transaction(t, r, found.user_id, found.currency))
     return paged(len(ids), results)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from etsy_pipeline.emulator import carriers, params, render
+from etsy_pipeline.emulator import carriers, params, render, render_sales
 from etsy_pipeline.emulator.errors import BadRequest, NotFound
 from etsy_pipeline.emulator.handlers.base import Call, Json, paged, shop
 
@@ -69,7 +69,7 @@ def get_reviews(call: Call) -> Json:
         for r in reversed(call.state.world.reviews)  # newest first
         if r.shop_id == found.shop_id and (low is None or r.created >= low) and (high is None or r.created <= high)
     ]
-    return paged(len(matching), [render.review(r) for r in matching[offset : offset + limit]])
+    return paged(len(matching), [render_sales.review(r) for r in matching[offset : offset + limit]])
 
 
 def _mail_classes(keys: tuple[str, ...]) -> list[Json]:
