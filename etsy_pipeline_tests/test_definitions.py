@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster import DagsterInvalidConfigError
 from sqlalchemy.engine import make_url
 
 from etsy_pipeline.settings import get_settings
@@ -57,7 +58,17 @@ def test_dagster_yaml_loads_as_an_instance_on_postgres(
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
         assert instance.get_runs() == []
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 2
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.pool_config.default_pool_limit == 2
+        # one run per shop partition (and per analytics day) at a time; Dagster validated the shape on load
+        assert concurrency.run_queue_config is not None
+        assert concurrency.run_queue_config.tag_concurrency_limits == [
+            {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        ]
+    misspelt = (ROOT / "dagster.yaml").read_text().replace("applyLimitPerUniqueValue", "applyToUniqueValues")
+    (tmp_path / "dagster.yaml").write_text(misspelt)
+    with pytest.raises(DagsterInvalidConfigError, match="applyToUniqueValues"):  # the schema is really checked
+        dg.DagsterInstance.from_config(str(tmp_path))
 
 
 def test_migrate_job_runs_against_the_configured_database(

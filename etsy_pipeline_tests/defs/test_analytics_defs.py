@@ -7,13 +7,16 @@ from sqlalchemy import text
 
 from etsy_pipeline.defs.analytics.checks import CHECKS
 from etsy_pipeline.defs.analytics.definitions import build_defs
+from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.settings import get_settings
 from etsy_pipeline_tests.sync.conftest import Installation
 
 
 def _defs() -> dg.Definitions:
-    return dg.Definitions.merge(build_defs(get_settings()), dg.Definitions(resources={"storage": StorageResource()}))
+    return dg.Definitions.merge(
+        build_defs(get_settings(), Automation()), dg.Definitions(resources={"storage": StorageResource()})
+    )
 
 
 def test_the_analytics_graph_keeps_its_names(configured: Installation) -> None:

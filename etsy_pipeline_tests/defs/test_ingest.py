@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import dagster as dg
 from sqlalchemy import text
 
+from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.ingest.assets import etsy_pull
 from etsy_pipeline.defs.ingest.checks import CHECKS
-from etsy_pipeline.defs.ingest.jobs import etsy_shops_sensor, pull_sync_schedule
+from etsy_pipeline.defs.ingest.jobs import build_pull_schedule, build_shops_sensor
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline_tests.sync.conftest import Installation
 
@@ -32,6 +33,7 @@ def test_the_graph_keeps_its_names() -> None:
 
 
 def test_the_sensor_and_schedule_follow_connected_shops(configured: Installation, instance: dg.DagsterInstance) -> None:
+    etsy_shops_sensor, pull_sync_schedule = build_shops_sensor(Automation()), build_pull_schedule(Automation())
     context = dg.build_sensor_context(instance=instance, resources={"storage": StorageResource()})
     result = etsy_shops_sensor(context)
     assert isinstance(result, dg.SensorResult)
@@ -46,6 +48,8 @@ def test_the_sensor_and_schedule_follow_connected_shops(configured: Installation
     requests = pull_sync_schedule(schedule_context)
     assert isinstance(requests, list)
     assert sorted(str(r.partition_key) for r in requests) == sorted(added.partition_keys)
+    # the tag dagster.yaml limits to one run per value: a scheduled and a manual run of one shop never overlap
+    assert all(r.tags["dagster/partition"] == r.partition_key for r in requests)
     again = etsy_shops_sensor(dg.build_sensor_context(instance=instance, resources={"storage": StorageResource()}))
     assert isinstance(again, dg.SensorResult) and not again.dynamic_partitions_requests
 

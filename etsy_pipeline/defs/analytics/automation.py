@@ -1,4 +1,7 @@
-"""What rebuilds analytics by itself: yesterday every night, and the days a pull sync touched."""
+"""What rebuilds analytics by itself: yesterday every night, and the days a pull sync touched.
+
+Both start RUNNING unless the deployment's `Automation` keeps them stopped.
+"""
 
 from datetime import date
 
@@ -6,21 +9,27 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from sqlalchemy import select
 
+from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.storage.models import SyncRun
 
+NIGHTLY = "analytics_nightly"
+AFTER_SYNC = "analytics_after_sync"
+
 
 def build_automation(
-    job: UnresolvedAssetJobDefinition, partitions: dg.DailyPartitionsDefinition
+    job: UnresolvedAssetJobDefinition, partitions: dg.DailyPartitionsDefinition, automation: Automation
 ) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
-    nightly = dg.build_schedule_from_partitioned_job(job, name="analytics_nightly", hour_of_day=2, minute_of_hour=0)
-    return nightly, _touched_days_sensor(job, partitions)  # type: ignore[return-value]
+    nightly = dg.build_schedule_from_partitioned_job(
+        job, name=NIGHTLY, hour_of_day=2, minute_of_hour=0, default_status=automation.schedule(NIGHTLY)
+    )
+    return nightly, _touched_days_sensor(job, partitions, automation.sensor(AFTER_SYNC))  # type: ignore[return-value]
 
 
 def _touched_days_sensor(
-    job: UnresolvedAssetJobDefinition, partitions: dg.DailyPartitionsDefinition
+    job: UnresolvedAssetJobDefinition, partitions: dg.DailyPartitionsDefinition, status: dg.DefaultSensorStatus
 ) -> dg.SensorDefinition:
-    @dg.sensor(job=job, name="analytics_after_sync", minimum_interval_seconds=60)
+    @dg.sensor(job=job, name=AFTER_SYNC, minimum_interval_seconds=60, default_status=status)
     def analytics_after_sync(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
         """After each finished sync, rebuild the days whose orders it changed (late refunds included)."""
         last_seen = int(context.cursor or 0)

@@ -1,32 +1,38 @@
-"""The `pull_sync` job, its 6-hourly schedule over every shop, and the sensor that keeps shops in step."""
+"""The `pull_sync` job, its 6-hourly schedule over every shop, and the sensor that keeps shops in step.
+
+Schedule and sensor are built by functions because whether each starts RUNNING is a deployment setting
+(`Automation`), read once by the code location, never at import time.
+"""
 
 import dagster as dg
 from sqlalchemy import select
 
+from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.ingest.assets import etsy_pull
-from etsy_pipeline.defs.ingest.partitions import shop_partitions
+from etsy_pipeline.defs.ingest.partitions import shop_partitions, shop_run_tags
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.storage.models import Shop
+
+PULL_SCHEDULE = "pull_sync_every_6_hours"
+SHOPS_SENSOR = "etsy_shops_sensor"
 
 pull_sync = dg.define_asset_job(
     "pull_sync",
     selection=dg.AssetSelection.assets(etsy_pull),
-    description="Pull one shop from Etsy (a run per shop partition).",
+    description="Pull one shop from Etsy (a run per shop partition; one run per shop at a time).",
 )
 
 
-@dg.schedule(cron_schedule="0 */6 * * *", job=pull_sync, name="pull_sync_every_6_hours")
-def pull_sync_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    """One run per connected shop every six hours; each shop runs, fails and retries on its own."""
+def pull_every_shop(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    """One run per connected shop; each shop runs, fails and retries on its own."""
     tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "manual"
     return [
-        dg.RunRequest(run_key=f"{key}:{tick}", partition_key=key)
+        dg.RunRequest(run_key=f"{key}:{tick}", partition_key=key, tags=shop_run_tags(key))
         for key in context.instance.get_dynamic_partitions(shop_partitions.name)  # type: ignore[arg-type]
     ]
 
 
-@dg.sensor(name="etsy_shops_sensor", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def etsy_shops_sensor(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
+def follow_connected_shops(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
     """Add a partition for every connected shop, drop the ones whose shop is gone."""
     with storage.open() as runtime, runtime.db.session() as session:
         connected = {str(s) for s in session.scalars(select(Shop.etsy_shop_id))}
@@ -38,3 +44,22 @@ def etsy_shops_sensor(context: dg.SensorEvaluationContext, storage: StorageResou
     if removed:
         requests.append(shop_partitions.build_delete_request(removed))
     return dg.SensorResult(dynamic_partitions_requests=requests, skip_reason=None if requests else "shops in step")
+
+
+def build_pull_schedule(automation: Automation) -> dg.ScheduleDefinition:
+    return dg.schedule(
+        name=PULL_SCHEDULE,
+        cron_schedule="0 */6 * * *",
+        job=pull_sync,
+        default_status=automation.schedule(PULL_SCHEDULE),
+        description="Pull every connected shop every six hours.",
+    )(pull_every_shop)
+
+
+def build_shops_sensor(automation: Automation) -> dg.SensorDefinition:
+    return dg.sensor(
+        name=SHOPS_SENSOR,
+        minimum_interval_seconds=60,
+        default_status=automation.sensor(SHOPS_SENSOR),
+        description="Keep one shop partition per connected shop.",
+    )(follow_connected_shops)
