@@ -66,7 +66,13 @@ def _due(started: datetime) -> Any:
 
 
 def claim(
-    db: Database, runner: str, lease_seconds: int, started: datetime, *, shop_ids: Sequence[int] | None = None
+    db: Database,
+    runner: str,
+    lease_seconds: int,
+    started: datetime,
+    *,
+    shop_ids: Sequence[int] | None = None,
+    entity_types: Sequence[str] | None = None,
 ) -> list[Claimed]:
     """Take due changes (whole objects where the batch allows) for this runner, highest priority first."""
     busy = aliased(PendingChange)
@@ -88,6 +94,8 @@ def claim(
     )
     if shop_ids is not None:
         query = query.where(PendingChange.shop_id.in_(shop_ids))
+    if entity_types is not None:
+        query = query.where(PendingChange.entity_type.in_(entity_types))
     with db.session() as session:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
         rows = list(session.scalars(query))

@@ -83,14 +83,18 @@ class PushRun:
         self.runner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.summary = PushSummary()
 
-    def run(self, etsy_shop_ids: list[int] | None = None) -> PushSummary:
-        """Push everything due once (changes made or retried during the run wait for the next one)."""
+    def run(self, etsy_shop_ids: list[int] | None = None, entity_types: list[str] | None = None) -> PushSummary:
+        """Push everything due once (changes made or retried during the run wait for the next one).
+
+        `entity_types` narrows the run to some objects: the critical push takes inventory and receipts, the
+        batched push listings.
+        """
         shop_ids = shop_ids_for(self.runtime, etsy_shop_ids)
         started = database_now(self.runtime.db)
         calls_before = self.access.client.calls
         lease = self.settings.push_lease_seconds
         while self.summary.stopped is None:
-            claimed = claim(self.runtime.db, self.runner, lease, started, shop_ids=shop_ids)
+            claimed = claim(self.runtime.db, self.runner, lease, started, shop_ids=shop_ids, entity_types=entity_types)
             if not claimed:
                 break
             self._push_claimed(claimed)
@@ -156,7 +160,12 @@ class PushRun:
 
 
 def push_due(
-    runtime: Runtime, access: EtsyAccess, etsy_shop_ids: list[int] | None = None, *, seed: int | None = None
+    runtime: Runtime,
+    access: EtsyAccess,
+    etsy_shop_ids: list[int] | None = None,
+    *,
+    entity_types: list[str] | None = None,
+    seed: int | None = None,
 ) -> PushSummary:
-    """One push run over every due change (or those of some shops, by Etsy shop id)."""
-    return PushRun(runtime, access, seed=seed).run(etsy_shop_ids)
+    """One push run over every due change (or those of some shops, by Etsy shop id, or of some object types)."""
+    return PushRun(runtime, access, seed=seed).run(etsy_shop_ids, entity_types)
