@@ -77,3 +77,19 @@ def reconcile(
         quarantined = _quarantined(conn, entity, shop_id, etsy_shop_id) + unkeyed.get(entity, 0) if core < etsy else 0
         counts[entity] = Count(etsy, core, quarantined)
     return Reconciliation(counts)
+
+
+LATEST = """
+SELECT DISTINCT ON (r.shop_id) s.etsy_shop_id, r.status, r.rows -> 'reconciliation' AS counts, r.finished_at
+FROM core.sync_runs r JOIN core.shops s ON s.id = r.shop_id
+WHERE r.status IN ('succeeded', 'incomplete') AND r.rows ? 'reconciliation'
+ORDER BY r.shop_id, r.finished_at DESC
+"""
+
+
+def latest_by_shop(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Per Etsy shop id, the comparison of its latest finished pull (for the Dagster check and operators)."""
+    return {
+        int(etsy): {"status": status, "counts": counts or {}, "finished_at": str(finished)}
+        for etsy, status, counts, finished in conn.execute(text(LATEST))
+    }

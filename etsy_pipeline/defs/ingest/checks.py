@@ -3,6 +3,7 @@
 import dagster as dg
 
 from etsy_pipeline.defs.resources import StorageResource, scalar
+from etsy_pipeline.sync.reconcile import latest_by_shop
 
 ORDERS = dg.AssetKey(["core", "orders"])
 ITEMS = dg.AssetKey(["core", "order_items"])
@@ -61,4 +62,28 @@ def quarantine_empty(storage: StorageResource) -> dg.AssetCheckResult:
     )
 
 
-CHECKS = [orders_keys_unique, order_items_keys_unique, line_items_add_up, no_orphan_line_items, quarantine_empty]
+@dg.asset_check(
+    asset=ORDERS,
+    description="Core holds as many orders and listings as Etsy reports (each shop's latest pull compared them).",
+)
+def orders_match_etsy(storage: StorageResource) -> dg.AssetCheckResult:
+    with storage.open() as runtime, runtime.db.engine.connect() as conn:
+        latest = latest_by_shop(conn)
+    short = sorted(shop for shop, run in latest.items() if run["status"] == "incomplete")
+    table = {
+        str(shop): {entity: f"{c['core']:,} of {c['etsy']:,}" for entity, c in run["counts"].items()}
+        for shop, run in latest.items()
+    }
+    return dg.AssetCheckResult(
+        passed=not short, metadata={"shops_incomplete": short, "core_of_etsy": dg.MetadataValue.json(table)}
+    )
+
+
+CHECKS = [
+    orders_match_etsy,
+    orders_keys_unique,
+    order_items_keys_unique,
+    line_items_add_up,
+    no_orphan_line_items,
+    quarantine_empty,
+]
