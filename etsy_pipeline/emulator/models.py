@@ -293,9 +293,10 @@ class Review:
     created: int
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class LedgerEntry:
-    """One line of a shop's payment account; like Etsy's, it never changes once written."""
+    """One line of a shop's payment account; like Etsy's, it never changes once written (not frozen only
+    because a frozen dataclass is slower to build, and the large scale builds a million of them)."""
 
     entry_id: int
     ledger_id: int
