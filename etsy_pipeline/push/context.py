@@ -31,6 +31,7 @@ class ShopContext:
     shop_id: int  # core.shops.id
     etsy_shop_id: int
     user_id: int
+    runner: str = ""  # the claiming runner: only its own changes are touched
 
 
 @dataclass

@@ -109,9 +109,8 @@ class PushRun:
             with self.runtime.db.session() as session:
                 shop = session.get_one(Shop, shop_id)
                 etsy_shop_id, user_id = shop.etsy_shop_id, shop.user_id
-            ctx = ShopContext(
-                self.runtime.db, self.access.client, self.access.tokens_for(user_id), shop_id, etsy_shop_id, user_id
-            )
+            tokens = self.access.tokens_for(user_id)
+            ctx = ShopContext(self.runtime.db, self.access.client, tokens, shop_id, etsy_shop_id, user_id, self.runner)
             pending = list(groups.items())
             while pending:
                 (entity_type, entity_id), changes = pending.pop(0)

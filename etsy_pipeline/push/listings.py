@@ -34,10 +34,15 @@ def plan(etsy: Json, changes: list[Claimed]) -> tuple[Json, dict[int, Outcome]]:
     """The fields to write (latest change wins) and the changes that conflict on some field."""
     desired: Json = {}
     outcomes: dict[int, Outcome] = {}
+    final: Json = {}
+    for change in changes:
+        final |= change.payload.get("fields", {})
     for change in changes:
         conflicts: Json = {}
         for name, value in change.payload.get("fields", {}).items():
             now = etsy_listing_value(etsy, name)
+            if same(name, now, final[name]):
+                continue  # Etsy already shows what the edits end with (a run that died after writing left this)
             if name in change.base_values and not same(name, now, change.base_values[name]):
                 conflicts[name] = now
             else:
