@@ -101,6 +101,10 @@ def claim(
         rows = list(session.scalars(query))
         if not rows:
             return []
+        last = (rows[-1].entity_type, rows[-1].entity_id)
+        if len(rows) == CLAIM_ROWS and (rows[0].entity_type, rows[0].entity_id) != last:
+            # The limit may have cut the last object's changes in two: leave it whole for the next claim.
+            rows = [r for r in rows if (r.entity_type, r.entity_id) != last]
         until = session.execute(select(func.now() + timedelta(seconds=lease_seconds))).scalar_one()
         session.execute(
             update(PendingChange)
