@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest ui bench clean
+.PHONY: demo test lint typecheck pytest mutants ui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Each rule that matters is broken on purpose in a scratch copy; the tests guarding it must fail (scripts/mutants.py).
+mutants: $(STAMP)
+	$(BIN)/python scripts/ensure_services.py
+	$(BIN)/python scripts/mutants.py
 
 ui: $(STAMP)
 	$(BIN)/etsy-pipeline dev

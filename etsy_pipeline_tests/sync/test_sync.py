@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from etsy_pipeline.emulator.activity import cancel
 from etsy_pipeline.emulator.models import Receipt
@@ -95,3 +96,13 @@ def test_an_unstamped_change_inside_the_look_back_window_is_read_again(tiny: Ins
     status = tiny.core("SELECT status FROM core.orders WHERE etsy_receipt_id = :r", r=victim.receipt_id)[0][0]
     assert status == "canceled"
     assert actual(tiny, shop.shop_id) == expected(tiny.state, shop.etsy_shop_id)
+    # The buyer's lifetime figures leave the canceled order out.
+    theirs = [r for r in mine if r.buyer_user_id == victim.buyer_user_id and r.status != "canceled"]
+    divisor = tiny.state.world.shops[shop.etsy_shop_id].currency.divisor
+    customer = tiny.core(
+        "SELECT order_count, total_spent FROM core.customers WHERE shop_id = :s AND etsy_buyer_user_id = :b",
+        s=shop.shop_id,
+        b=victim.buyer_user_id,
+    )
+    spent = sum(Decimal(r.grandtotal - r.refunded) for r in theirs) / divisor
+    assert [tuple(c) for c in customer] == ([(len(theirs), spent)] if theirs else [])

@@ -1,0 +1,194 @@
+"""The mutation check: each rule that matters is broken on purpose, and a test must notice.
+
+A test suite can pass without exercising the behaviour in its name. This script keeps ours honest: for each
+mutation below it copies the repository to a scratch directory, applies one small semantic change to one rule
+(a look-back of zero, canceled orders counted, a cursor that never moves page by page, …), runs only the tests
+that guard that rule, and expects them to fail. A mutation the tests do not notice ("survived") fails the check.
+
+The snippet to replace must occur exactly once in its file, so the list cannot silently go stale when the code
+changes: an edit that moves a rule makes the check fail with "snippet not found" until the mutation is updated.
+
+Run: `make mutants` (or `python scripts/mutants.py [--only NAME ...] [--list]`). To add a mutation, append a
+`Mutation` to MUTATIONS with the file, the exact code, its broken variant, and the tests that must kill it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    rule: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+SYNC = "etsy_pipeline_tests/sync"
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation(
+        "lookback-zero",
+        "receipts are re-read from `cursor - look-back`, for changes Etsy does not stamp",
+        "etsy_pipeline/sources/etsy/context.py",
+        "max(EARLIEST, cursor - self.lookback)",
+        "max(EARLIEST, cursor)",
+        (
+            f"{SYNC}/test_sync.py::test_an_unstamped_change_inside_the_look_back_window_is_read_again",
+            f"{SYNC}/test_sync.py::test_incremental_fetches_only_what_changed_and_converges",
+        ),
+    ),
+    Mutation(
+        "cursor-only-at-window-end",
+        "a cursor moves page by page, so a run stopped by the quota resumes where it stopped",
+        "etsy_pipeline/sources/etsy/helpers.py",
+        "            if self._ordered:\n                self._raise(stamps[-1])",
+        "            if False:\n                self._raise(stamps[-1])",
+        (
+            f"{SYNC}/test_resilience.py::test_a_spent_daily_quota_stops_inside_the_receipts_and_each_run_resumes_from_there",
+        ),
+    ),
+    Mutation(
+        "no-killed-package-recovery",
+        "a package left by a killed run is loaded and shaped by the next run, with its cursors",
+        "etsy_pipeline/sync/runner.py",
+        "        if pipeline.has_pending_data:\n            with load_lock",
+        "        if False:\n            with load_lock",
+        (f"{SYNC}/test_floor.py::test_a_sync_killed_after_its_package_exists_is_loaded_by_the_next_run",),
+    ),
+    Mutation(
+        "no-shop-lock",
+        "one pull per shop at a time; a second run ends skipped",
+        "etsy_pipeline/sync/runner.py",
+        "        if not held:\n",
+        "        if False:\n",
+        (f"{SYNC}/test_floor.py::test_two_syncs_of_one_shop_at_once_run_one_after_the_other_never_together",),
+    ),
+    Mutation(
+        "no-reconciliation",
+        "core fewer than Etsy's count ends incomplete, never succeeded",
+        "etsy_pipeline/sync/runner.py",
+        "    if shortfall:\n",
+        "    if False:\n",
+        (f"{SYNC}/test_floor.py::test_a_cursor_forced_ahead_is_caught_by_reconciliation",),
+    ),
+    Mutation(
+        "ledger-ignores-refunds",
+        "refunds and cancellations Etsy does not stamp are found through the ledger",
+        "etsy_pipeline/sources/etsy/ledger.py",
+        '    kind = str(entry.get("ledger_type") or "").upper()\n',
+        '    return False\n    kind = str(entry.get("ledger_type") or "").upper()\n',
+        (
+            f"{SYNC}/test_floor.py::"
+            "test_a_refund_weeks_after_delivery_and_an_unstamped_cancellation_reach_core_and_analytics",
+        ),
+    ),
+    Mutation(
+        "cursors-not-saved-with-rows",
+        "cursors are stored in the database, with the rows they cover",
+        "etsy_pipeline/sync/runner.py",
+        "        save_cursors(conn, shop_id, cursors)\n",
+        "        pass\n",
+        (f"{SYNC}/test_sync.py::test_incremental_fetches_only_what_changed_and_converges",),
+    ),
+    Mutation(
+        "metrics-count-canceled",
+        "the daily metrics leave canceled orders out",
+        "etsy_pipeline/transform/analytics.py",
+        "              AND o.status <> 'canceled'\n",
+        "\n",
+        (
+            f"{SYNC}/test_floor.py::test_a_refund_weeks_after_delivery_and_an_unstamped_cancellation_reach_core_and_analytics",
+        ),
+    ),
+    Mutation(
+        "customers-count-canceled",
+        "customers' lifetime figures leave canceled orders out",
+        "etsy_pipeline/transform/core.py",
+        "            WHERE o.status <> 'canceled'\n            GROUP BY o.etsy_buyer_user_id",
+        "            GROUP BY o.etsy_buyer_user_id",
+        (f"{SYNC}/test_sync.py::test_an_unstamped_change_inside_the_look_back_window_is_read_again",),
+    ),
+)
+
+
+def _copy(dest: Path) -> None:
+    """The files git knows (tracked and new, not ignored): what a clone of this working tree would hold."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True, capture_output=True
+    ).stdout.split(b"\0")
+    for raw in files:
+        if not raw:
+            continue
+        source = ROOT / raw.decode()
+        if source.is_file():
+            target = dest / raw.decode()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def _run(scratch: Path, mutation: Mutation) -> tuple[str, list[str], float]:
+    path = scratch / mutation.path
+    original = path.read_text()
+    if original.count(mutation.old) != 1:
+        return "stale: snippet not found exactly once", [], 0.0
+    path.write_text(original.replace(mutation.old, mutation.new))
+    env = dict(os.environ, PYTHONPATH=str(scratch), PYTHONDONTWRITEBYTECODE="1")
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-rf", *mutation.tests],
+            cwd=scratch, env=env, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+    finally:
+        path.write_text(original)
+    seconds = time.perf_counter() - started
+    killers = re.findall(r"^FAILED (\S+)", done.stdout, flags=re.MULTILINE)
+    if done.returncode == 0:
+        return "SURVIVED", [], seconds
+    if done.returncode == 1 and killers:
+        return "killed", killers, seconds
+    tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+    return f"error (pytest exit {done.returncode})", tail, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="run only these mutations (by name)")
+    parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
+    if args.list or not chosen:
+        for m in MUTATIONS:
+            print(f"{m.name:32} {m.rule}")
+        return 0 if args.list else 2
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="etsy-mutants-") as tmp:
+        scratch = Path(tmp)
+        _copy(scratch)
+        for m in chosen:
+            verdict, detail, seconds = _run(scratch, m)
+            failed += verdict != "killed"
+            print(f"{m.name:32} {verdict:10} {seconds:6.1f}s  {m.path}")
+            for line in detail:
+                print(f"{'':32}   {'killed by ' if verdict == 'killed' else ''}{line}")
+            sys.stdout.flush()
+    print(f"{len(chosen) - failed} of {len(chosen)} mutations killed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
