@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from importlib import metadata
+from typing import Any
 
 from rich.console import Console
 
@@ -159,6 +161,34 @@ def _port(value: str) -> int:
     return port
 
 
+def _any_port(value: str) -> int:
+    return 0 if value.strip() == "0" else _port(value)
+
+
+def _etsy_id(value: str) -> int:
+    """Etsy ids are positive 64-bit integers (what the seller sees in Shop Manager)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an Etsy id (a positive whole number), got {value!r}") from None
+    if not 0 < number < 2**63:
+        raise argparse.ArgumentTypeError(f"an Etsy id is a positive whole number below 2^63, got {value}")
+    return number
+
+
+def _add(commands: Any, name: str, summary: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A sub-command whose `--help` starts with the same sentence the command list shows."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary, **kwargs)
+    return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("etsy-pipeline")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _non_negative(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -167,65 +197,97 @@ def _non_negative(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="etsy-pipeline", description="ELT platform for Etsy shop data.")
+    parser = argparse.ArgumentParser(
+        prog="etsy-pipeline",
+        description="ELT platform for Etsy shop data: pull into PostgreSQL, shape, analyse, push changes back.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("demo", help="run the pipeline end to end on the embedded default").set_defaults(handler=_demo)
+    _add(commands, "demo", "run the pipeline end to end on the embedded default").set_defaults(handler=_demo)
 
-    dev = commands.add_parser("dev", help="the Dagster UI against the configured services")
-    dev.add_argument("--port", type=int, default=3000, help="web UI port (default 3000)")
+    dev = _add(commands, "dev", "the Dagster UI against the configured services")
+    dev.add_argument("--port", type=_port, default=3000, help="web UI port, 1-65535 (default 3000)")
     dev.set_defaults(handler=_dev)
 
-    db = commands.add_parser("db", help="schema migrations")
-    db.add_argument("action", choices=["upgrade", "downgrade", "current", "check"])
+    db = _add(commands, "db", "schema migrations (Alembic) of the core and analytics schemas")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current", "check"], help="what to do")
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
     db.set_defaults(handler=_db)
 
-    connect = commands.add_parser("connect", help="authorize a shop with Etsy (OAuth 2.0 with PKCE)")
+    connect = _add(commands, "connect", "authorize a shop with Etsy (OAuth 2.0 with PKCE)")
     connect.add_argument("--email", help="your e-mail (the emulator also uses it to pick the seller)")
-    connect.add_argument("--port", type=int, default=0, help="loopback port of the redirect (default: any free)")
+    connect.add_argument("--port", type=_any_port, default=0, help="loopback port of the redirect (default: any free)")
     connect.set_defaults(handler=_connect)
 
-    sync = commands.add_parser("sync", help="pull every connected shop (or one) from Etsy")
-    sync.add_argument("--shop", type=int, action="append", help="Etsy shop id (repeatable; default: all)")
+    sync = _add(
+        commands,
+        "sync",
+        "pull every connected shop (or one) from Etsy",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sync.add_argument("--shop", type=_etsy_id, action="append", help="Etsy shop id (repeatable; default: all)")
     sync.add_argument("--full", action="store_true", help="ignore the cursors and read everything again")
     sync.set_defaults(handler=_sync)
     sync.epilog = (
-        "exit status: 0 every shop succeeded, 1 a shop failed, 2 bad input, 3 the daily quota ran out (the next run "
-        "resumes), 4 incomplete (core holds fewer rows than Etsy reports), 5 skipped (another run of the shop was "
-        "in progress), 6 a shop needs `connect` again; with several shops, the most serious"
+        "exit status:\n"
+        "  0  every shop succeeded\n"
+        "  1  a shop failed\n"
+        "  2  bad input\n"
+        "  3  the daily quota ran out (the next run resumes where this one stopped)\n"
+        "  4  incomplete: core holds fewer rows than Etsy reports (the next run reads the receipts again)\n"
+        "  5  skipped: another run of the shop was in progress\n"
+        "  6  a shop needs `etsy-pipeline connect` again\n"
+        "with several shops, the most serious of these"
     )
 
-    quota = commands.add_parser("quota", help="show (or reset) the local count of today's Etsy calls")
+    quota = _add(commands, "quota", "show (or reset) the local count of today's Etsy calls")
     quota.add_argument("--reset", action="store_true", help="forget the local count (Etsy's own count still rules)")
     quota.add_argument("--json", action="store_true", help="print one JSON object")
     quota.set_defaults(handler=_quota)
 
-    backfill = commands.add_parser("backfill", help="rebuild the daily analytics for a range of days")
+    backfill = _add(commands, "backfill", "rebuild the daily analytics for a range of days")
     backfill.add_argument("--from", dest="start", type=_date, required=True, help="first day (YYYY-MM-DD)")
     backfill.add_argument("--to", dest="end", type=_date, required=True, help="last day (YYYY-MM-DD)")
-    backfill.add_argument("--shop", type=int, action="append", help="Etsy shop id (repeatable; default: all)")
+    backfill.add_argument("--shop", type=_etsy_id, action="append", help="Etsy shop id (repeatable; default: all)")
     backfill.set_defaults(handler=_backfill)
 
-    emulator = commands.add_parser("emulator", help="the local Etsy API emulator")
+    emulator = _add(commands, "emulator", "the local Etsy API emulator")
     emulator_commands = emulator.add_subparsers(dest="emulator_command", required=True, metavar="COMMAND")
-    serve = emulator_commands.add_parser("serve", help="serve the emulator over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_port, default=8787)
+    serve = _add(emulator_commands, "serve", "serve the emulator over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8787, help="port, 1-65535 (default 8787)")
     serve.add_argument("--seed", type=int, default=42, help="data seed (same seed, same data)")
-    serve.add_argument("--scale", choices=["tiny", "small", "medium", "large"], default="small")
+    serve.add_argument(
+        "--scale", choices=["tiny", "small", "medium", "large"], default="small", help="how much data (default small)"
+    )
     serve.add_argument("--qps", type=_non_negative, default=10, help="calls per second (0: no limit)")
     serve.add_argument("--qpd", type=_non_negative, default=10_000, help="calls per rolling day (0: no limit)")
     serve.set_defaults(handler=_emulator)
 
-    keys = commands.add_parser("keys", help="encryption keys for tokens and personal data")
-    keys.add_argument("action", choices=["generate", "rotate"])
+    keys = _add(commands, "keys", "encryption keys for tokens and personal data")
+    keys.add_argument(
+        "action",
+        choices=["generate", "rotate"],
+        help="generate: print a new key; rotate: re-encrypt under the first key",
+    )
     keys.set_defaults(handler=_keys)
 
     from etsy_pipeline.push.commands import register as register_push
 
     register_push(commands)
+    _describe(parser)
     return parser
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """Every sub-command's `--help` opens with the summary the command list shows, wherever it was registered."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            summaries = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                sub.description = sub.description or summaries.get(name)
+                _describe(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -89,3 +89,40 @@ def test_backfill_command_rebuilds_a_range(env_database: str, capsys: pytest.Cap
     assert "--to 2026-01-30 is before --from 2026-02-02" in capsys.readouterr().err
     assert cli.main(["backfill", "--from", "2026-01-01", "--to", "2026-01-02", "--shop", "424242"]) == 2
     assert "[424242] are not connected" in capsys.readouterr().err
+
+
+def test_version_help_and_ranges(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    assert metadata.version("etsy-pipeline") in capsys.readouterr().out
+    for argv, words in (
+        (["dev", "--port", "70000"], "port must be from 1 to 65535, got 70000"),
+        (["connect", "--port", "-1"], "port must be from 1 to 65535, got -1"),
+        (["sync", "--shop", "-3"], "positive whole number below 2^63, got -3"),
+        (["backfill", "--from", "2026-01-01", "--to", "2026-01-02", "--shop", "x"], "got 'x'"),
+    ):
+        with pytest.raises(SystemExit) as bad:
+            cli.main(argv)
+        assert bad.value.code == 2
+        assert words in capsys.readouterr().err
+
+
+def test_every_command_and_option_says_what_it_does() -> None:
+    import argparse
+
+    from etsy_pipeline.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> list[str]:
+        missing = [] if parser.description else [f"{path}: no description"]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    missing += walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction | argparse._VersionAction) and not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}: no help")
+        return missing
+
+    assert walk(build_parser(), "etsy-pipeline") == []
