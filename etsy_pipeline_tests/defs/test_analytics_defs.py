@@ -5,12 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 from sqlalchemy import text
 
-from etsy_pipeline.defs.analytics.checks import CHECKS
 from etsy_pipeline.defs.analytics.definitions import build_defs
 from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.settings import get_settings
 from etsy_pipeline_tests.sync.conftest import Installation
+
+TABLES = ("shop_daily_metrics", "listing_daily_metrics", "customers", "customer_segments", "inventory_alerts")
 
 
 def _defs() -> dg.Definitions:
@@ -22,15 +23,28 @@ def _defs() -> dg.Definitions:
 def test_the_analytics_graph_keeps_its_names(configured: Installation) -> None:
     repository = _defs().get_repository_def()
     keys = {k.to_user_string() for k in repository.asset_graph.get_all_asset_keys()}
-    assert {
-        f"analytics/{t}"
-        for t in ("shop_daily_metrics", "listing_daily_metrics", "customers", "customer_segments", "inventory_alerts")
-    } <= keys
+    assert {f"analytics/{t}" for t in TABLES} <= keys
     assert repository.has_job("analytics_daily")
     assert repository.get_schedule_def("analytics_nightly").cron_schedule == "0 2 * * *"
     assert repository.has_sensor_def("analytics_after_sync")
     shop_day = repository.assets_defs_by_key[dg.AssetKey(["analytics", "shop_daily_metrics"])]
     assert shop_day.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_the_catalog_shows_each_table_and_its_column_comments(configured: Installation) -> None:
+    repository = _defs().get_repository_def()
+    for table in TABLES:
+        key = dg.AssetKey(["analytics", table])
+        spec = repository.assets_defs_by_key[key].specs_by_key[key]
+        assert spec.metadata["dagster/table_name"] == f"analytics.{table}"
+        shown = {c.name: c.description for c in spec.metadata["dagster/column_schema"].columns}
+        comments = configured.core(  # what the migrations wrote into the database
+            "SELECT attname, col_description(attrelid, attnum) FROM pg_attribute "
+            "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped",
+            t=f"analytics.{table}",
+        )
+        assert shown == dict(comments) and all(shown.values()), table
+        assert spec.owners == ["team:analytics"] and spec.tags["layer"] == "analytics"
 
 
 def test_a_range_backfills_in_one_run_and_the_checks_watch_it(
@@ -42,8 +56,9 @@ def test_a_range_backfills_in_one_run_and_the_checks_watch_it(
     first = last - timedelta(days=9)
     defs = _defs()
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]  # type: ignore[union-attr]
+    checks = list(defs.asset_checks or [])
     result = dg.materialize(
-        [*assets, *CHECKS],
+        [*assets, *checks],
         instance=instance,
         resources={"storage": StorageResource()},
         tags={
@@ -58,30 +73,28 @@ def test_a_range_backfills_in_one_run_and_the_checks_watch_it(
     assert evaluations == {"totals_reconcile": True, "no_negative_counts": True, "every_customer_has_a_segment": True}
     shop_day = next(m for m in result.asset_materializations_for_node("analytics__shop_daily_metrics"))
     assert "net sales, last 30 days" in str(shop_day.metadata["net_sales_30_days"].value)
+    built = configured.core("SELECT count(*) FROM analytics.shop_daily_metrics")[0][0]
+    assert shop_day.metadata["dagster/row_count"].value == built > 0
     with configured.runtime.db.engine.begin() as conn:
         conn.execute(
-            text("UPDATE analytics.shop_daily_metrics SET orders = orders + 1 WHERE metric_date = :d"), {"d": last}
+            text("UPDATE analytics.shop_daily_metrics SET orders = orders + 1 WHERE metric_date = :d"), {"d": first}
         )
-    verdict = dg.materialize(
-        CHECKS, instance=instance, resources={"storage": StorageResource()}, selection=dg.AssetSelection.checks(*CHECKS)
-    )
-    checks = {c.check_name: c.passed for c in verdict.get_asset_check_evaluations()}
-    assert checks["totals_reconcile"] is False
 
+    def verdict(day: date | None) -> dict[str, bool]:
+        """The checks of a run that covers one day, or run on their own (every day)."""
+        scope = [("dagster/asset_partition_range_start", day), ("dagster/asset_partition_range_end", day)]
+        run = dg.materialize(
+            [*assets, *checks],
+            instance=instance,
+            resources={"storage": StorageResource()},
+            selection=dg.AssetSelection.checks(*checks),
+            tags={key: value.isoformat() for key, value in scope if value},
+        )
+        return {c.check_name: c.passed for c in run.get_asset_check_evaluations()}
 
-def test_the_sensor_asks_for_the_days_a_sync_touched(configured: Installation, instance: dg.DagsterInstance) -> None:
-    configured.sync_all()
-    repository = _defs().get_repository_def()
-    sensor = repository.get_sensor_def("analytics_after_sync")
-    result = sensor(dg.build_sensor_context(instance=instance, resources={"storage": StorageResource()}))
-    assert isinstance(result, dg.SensorResult)
-    days = {r.partition_key for r in result.run_requests or []}
-    order_days = {
-        datetime.fromtimestamp(r.created, tz=UTC).date().isoformat() for r in configured.state.world.receipts.values()
-    }
-    assert days and days <= order_days
-    assert all(date.fromisoformat(str(d)) >= get_settings().analytics_start_date for d in days)
-    again = sensor(
-        dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"storage": StorageResource()})
-    )
-    assert isinstance(again, dg.SensorResult) and not again.run_requests
+    assert verdict(first)["totals_reconcile"] is False
+    assert verdict(last)["totals_reconcile"] is True  # a check looks at its run's days only
+    assert verdict(None)["totals_reconcile"] is False
+    with configured.runtime.db.engine.begin() as conn:  # a day with orders missing from analytics is caught too
+        conn.execute(text("DELETE FROM analytics.shop_daily_metrics WHERE metric_date = :d"), {"d": last})
+    assert verdict(last)["totals_reconcile"] is False

@@ -1,5 +1,10 @@
 """Daily-partitioned analytics assets. A backfill over a range runs as one run (single-run policy) that rebuilds
-each day in its own transaction; a day's rebuild replaces exactly that day."""
+each day in its own transaction; a day's rebuild replaces exactly that day.
+
+Each asset names its table and columns for the catalog (from the models' comments), and each materialization
+records `dagster/row_count`: the rows its run wrote, for one day or, in a range run, for the whole range (Dagster
+attaches a range run's metadata to every day of it).
+"""
 
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -8,6 +13,7 @@ from typing import Any
 import dagster as dg
 from sqlalchemy import Connection, text
 
+from etsy_pipeline.defs.catalog import ROW_COUNT, table_metadata
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.transform.analytics import (
     keeps_customer_snapshot,
@@ -81,7 +87,7 @@ def _run(
         for day in days:
             with runtime.db.engine.begin() as conn:
                 written += rebuild(conn, day, settings)
-        metadata: dict[str, Any] = {"rows_written": written, "days": len(days)}
+        metadata: dict[str, Any] = {ROW_COUNT: written, "days": len(days)}
         if rebuild is SHOP_DAY:
             with runtime.db.engine.connect() as conn:
                 metadata["preview"] = dg.MetadataValue.md(_preview(conn, days[-1]))
@@ -99,10 +105,13 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
         "backfill_policy": dg.BackfillPolicy.single_run(),
         "group_name": "analytics",
         "kinds": {"postgres"},
+        "owners": ["team:analytics"],
+        "tags": {"layer": "analytics", "partitioned_by": "day"},
     }
 
     @dg.asset(  # type: ignore[untyped-decorator]
         key=["analytics", "shop_daily_metrics"],
+        metadata=table_metadata("analytics.shop_daily_metrics"),
         deps=_core("orders", "order_items", "listing_snapshots"),
         description="Each shop's day: sales, buyers, views, reviews (analytics.shop_daily_metrics).",
         # Yesterday is built at 02:00; a day without a fresh build by 30 hours is an alert.
@@ -116,6 +125,7 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
 
     @dg.asset(  # type: ignore[untyped-decorator]
         key=["analytics", "listing_daily_metrics"],
+        metadata=table_metadata("analytics.listing_daily_metrics"),
         deps=_core("order_items", "listing_snapshots"),
         description="Each listing's day: views and favorites gained, units, revenue, stock.",
         **common,
@@ -127,6 +137,7 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
 
     @dg.asset(  # type: ignore[untyped-decorator]
         key=["analytics", "customers"],
+        metadata=table_metadata("analytics.customers"),
         deps=_core("orders"),
         description="Every buyer's lifetime figures per shop, as of the day.",
         **common,
@@ -140,6 +151,7 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
 
     @dg.asset(  # type: ignore[untyped-decorator]
         key=["analytics", "customer_segments"],
+        metadata=table_metadata("analytics.customer_segments"),
         deps=[dg.AssetKey(["analytics", "customers"])],
         description="RFM scores and named segments per buyer and shop, as of the day.",
         **common,
@@ -151,6 +163,7 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
 
     @dg.asset(  # type: ignore[untyped-decorator]
         key=["analytics", "inventory_alerts"],
+        metadata=table_metadata("analytics.inventory_alerts"),
         deps=_core("inventory"),
         description="Offerings at or below their shop's low-stock threshold, and sold out ones.",
         **common,
