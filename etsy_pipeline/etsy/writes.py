@@ -134,8 +134,8 @@ LISTING_FIELDS: dict[str, ListingField] = {
         ListingField("item_length", _positive_float),
         ListingField("item_width", _positive_float),
         ListingField("item_height", _positive_float),
-        ListingField("item_weight_unit", _choice("oz", "lb", "g", "kg")),
-        ListingField("item_dimensions_unit", _choice("in", "ft", "mm", "cm", "m", "yd", "inches")),
+        ListingField("item_weight_unit", _text),  # Etsy's enums; Etsy names a bad one in its 400
+        ListingField("item_dimensions_unit", _text),
         ListingField("is_taxable", _bool),
         ListingField("featured_rank", int),
         ListingField("is_supply", _bool),

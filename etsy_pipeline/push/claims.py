@@ -119,6 +119,19 @@ def claim(
         ]  # fmt: skip
 
 
+def renew(db: Database, runner: str, ids: Sequence[int], lease_seconds: int) -> None:
+    """Extend this runner's lease on changes it still holds (a long batch must not lose them midway)."""
+    if not ids:
+        return
+    with db.session() as session:
+        session.execute(
+            update(PendingChange)
+            .where(PendingChange.id.in_(ids), PendingChange.claimed_by == runner, PendingChange.status == "in_flight")
+            .values(claimed_until=func.now() + timedelta(seconds=lease_seconds)),
+            execution_options={"synchronize_session": False},
+        )
+
+
 def finish(
     db: Database,
     runner: str,

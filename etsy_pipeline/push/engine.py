@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from sqlalchemy import select
 
 from etsy_pipeline.etsy.errors import EtsyClientError, EtsyError, NeedsReauthorization, QuotaExhausted
 from etsy_pipeline.push.backoff import Backoff
-from etsy_pipeline.push.claims import Claimed, Outcome, claim, database_now, finish
+from etsy_pipeline.push.claims import Claimed, Outcome, claim, database_now, finish, renew
 from etsy_pipeline.push.context import Decided, OutcomeStillUnknown, ShopContext
 from etsy_pipeline.push.inventory import push_inventory
 from etsy_pipeline.push.listings import push_listing
@@ -102,6 +103,9 @@ class PushRun:
         return self.summary
 
     def _push_claimed(self, claimed: list[Claimed]) -> None:
+        lease = self.settings.push_lease_seconds
+        renewed = time.monotonic()
+        held = {c.id for c in claimed}
         by_shop: dict[int, dict[tuple[str, int], list[Claimed]]] = defaultdict(lambda: defaultdict(list))
         for change in claimed:
             by_shop[change.shop_id][(change.entity_type, change.entity_id)].append(change)
@@ -114,6 +118,10 @@ class PushRun:
             pending = list(groups.items())
             while pending:
                 (entity_type, entity_id), changes = pending.pop(0)
+                if time.monotonic() - renewed > lease / 3:  # renew well before the lease runs out
+                    renew(self.runtime.db, self.runner, sorted(held), lease)
+                    renewed = time.monotonic()
+                held.difference_update(c.id for c in changes)
                 if self.summary.stopped is not None:
                     self._record(changes, Decided().all(changes, Outcome("released", self.summary.stopped)))
                     continue
