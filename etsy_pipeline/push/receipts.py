@@ -45,6 +45,11 @@ def push_shipment(ctx: ShopContext, change: Claimed) -> tuple[Outcome, Json | No
             if has_tracking(receipt, p["tracking_code"]):
                 return Outcome("confirmed"), receipt
         except EtsyClientError as exc:
+            if receipt is None:  # core goes back to Etsy's receipt (the order was marked shipped locally)
+                try:
+                    receipt = ctx.client.get(path, tokens=ctx.tokens)
+                except EtsyClientError:
+                    receipt = None
             return Outcome("failed", exc.etsy_message, {"status": exc.status}), receipt
     raise OutcomeStillUnknown(f"createReceiptShipment of receipt {p['receipt_id']}: no answer, no shipment on Etsy")
 

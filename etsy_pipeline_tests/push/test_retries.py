@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import select
 
 from etsy_pipeline.push.engine import PushRun, PushSummary
-from etsy_pipeline.storage.models import Listing, PendingChange
+from etsy_pipeline.storage.models import Listing, Order, PendingChange
 from etsy_pipeline.storage.repositories.changes import ChangeRepository
 from etsy_pipeline.storage.repositories.offering_edits import OfferingEdit
 from etsy_pipeline_tests.push.conftest import Pushing
@@ -101,3 +101,21 @@ def test_two_runners_at_once_push_each_change_once(pushing: Pushing) -> None:
     assert {c.status for c in _changes(pushing)} == {"confirmed"}
     writes = pushing.inst.stats()["inventory_writes"]
     assert {writes[str(x.listing_id)] for x in listings} == {1}
+
+
+def test_a_refused_shipment_fails_at_once_and_the_order_is_unshipped_again(pushing: Pushing) -> None:
+    receipt = pushing.open_receipts()[0]
+    pushing.runtime.repos.orders.ship(pushing.user_id, receipt.receipt_id, carrier="Pigeon Post", tracking_code="P1")
+    with pushing.runtime.db.session() as session:
+        assert session.scalar(select(Order.is_shipped).where(Order.etsy_receipt_id == receipt.receipt_id)) is True
+
+    summary = pushing.push()
+
+    assert (summary.failed, summary.retry) == (1, 0)
+    (change,) = _changes(pushing)
+    assert change.last_error is not None and "carrier" in change.last_error.lower()
+    assert pushing.inst.stats()["shipments_created"].get(str(receipt.receipt_id), 0) == 0
+    on_etsy = pushing.etsy(f"/shops/{pushing.etsy_shop_id}/receipts/{receipt.receipt_id}")["is_shipped"]
+    with pushing.runtime.db.session() as session:
+        assert session.scalar(select(Order.is_shipped).where(Order.etsy_receipt_id == receipt.receipt_id)) is on_etsy
+    assert on_etsy is False
