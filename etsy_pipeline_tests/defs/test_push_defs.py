@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.push.assets import etsy_push, push_outbox_needs_nobody
 from etsy_pipeline.defs.push.sensors import build_sensors
 from etsy_pipeline.defs.resources import StorageResource
@@ -62,6 +63,13 @@ def test_the_push_slice_keeps_its_names() -> None:
     assert etsy_push.op.pool == "etsy_api"
     stopped = build_sensors("push_changes", running=False)
     assert {s.default_status for s in stopped} == {dg.DefaultSensorStatus.STOPPED}
+    one_stopped = {
+        s.name: s.default_status for s in build_sensors("push_changes", True, Automation.parse("batched_push_sensor"))
+    }
+    assert one_stopped == {
+        "critical_push_sensor": dg.DefaultSensorStatus.RUNNING,
+        "batched_push_sensor": dg.DefaultSensorStatus.STOPPED,
+    }
 
 
 def test_critical_sensor_asks_one_run_per_shop_keyed_by_the_highest_change(
@@ -112,6 +120,7 @@ def test_batched_sensor_waits_for_the_size_or_the_age(
 def test_a_push_run_reaches_etsy_and_records_its_counts(configured: Installation, instance: dg.DagsterInstance) -> None:
     configured.sync_all()
     listing_id, sku = _stock(configured, 0, 11)
+    _title(configured, 0, 4)  # batched: a critical run leaves it for the batched push
     shop = configured.shops[0].etsy_shop_id
     config = {"ops": {"etsy_push": {"config": {"etsy_shop_id": shop, "kind": "critical"}}}}
 
@@ -126,6 +135,9 @@ def test_a_push_run_reaches_etsy_and_records_its_counts(configured: Installation
     (materialization,) = result.asset_materializations_for_node("etsy_push")
     assert materialization.metadata["confirmed"].value == 1
     assert materialization.metadata["failed"].value == 0
+    with configured.runtime.db.engine.connect() as conn:
+        states = {r[0]: r[1] for r in conn.execute(text("SELECT entity_type, status FROM core.pending_changes"))}
+    assert states == {"inventory": "confirmed", "listing": "pending"}
     checks = result.get_asset_check_evaluations()
     assert [(c.check_name, c.passed) for c in checks] == [("push_outbox_needs_nobody", True)]
     token = configured.access.tokens_for(configured.shops[0].user_id).access_token()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.push.due import BATCHED_TYPES, CRITICAL_TYPES, DueBatch, due_batches, ready
 
@@ -20,10 +21,20 @@ def _request(batch: DueBatch, kind: str) -> dg.RunRequest:
     )
 
 
-def build_sensors(job_name: str, running: bool) -> list[dg.SensorDefinition]:
-    status = dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
+def build_sensors(job_name: str, running: bool, automation: Automation | None = None) -> list[dg.SensorDefinition]:
+    """`running`: PUSH_AUTOMATION; `automation` may also name either sensor as starting stopped."""
 
-    @dg.sensor(name="critical_push_sensor", job_name=job_name, minimum_interval_seconds=30, default_status=status)
+    def status(name: str) -> dg.DefaultSensorStatus:
+        if running and (automation is None or automation.runs(name)):
+            return dg.DefaultSensorStatus.RUNNING
+        return dg.DefaultSensorStatus.STOPPED
+
+    @dg.sensor(
+        name="critical_push_sensor",
+        job_name=job_name,
+        minimum_interval_seconds=30,
+        default_status=status("critical_push_sensor"),
+    )
     def critical_push_sensor(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
         """Stock and order changes go at once: one run per shop with any due."""
         with storage.open() as runtime:
@@ -31,7 +42,12 @@ def build_sensors(job_name: str, running: bool) -> list[dg.SensorDefinition]:
         requests = [_request(b, "critical") for b in batches]
         return dg.SensorResult(run_requests=requests, skip_reason=None if requests else "no critical change due")
 
-    @dg.sensor(name="batched_push_sensor", job_name=job_name, minimum_interval_seconds=60, default_status=status)
+    @dg.sensor(
+        name="batched_push_sensor",
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        default_status=status("batched_push_sensor"),
+    )
     def batched_push_sensor(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
         """Listing edits go when PUSH_BATCH_SIZE are due or the oldest is PUSH_BATCH_MAX_AGE_MINUTES old."""
         with storage.open() as runtime:
