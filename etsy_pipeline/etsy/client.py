@@ -199,7 +199,7 @@ class EtsyClient:
     def pages(
         self, path: str, *, tokens: TokenManager | None = None, limit: int = MAX_LIMIT, **params: Any
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """(count, results) per page, following offsets until `count` is reached; refuses to pass 12,000."""
+        """(count, results) per page, following offsets until a short page; refuses to pass 12,000."""
         offset = 0
         while True:
             if offset > MAX_OFFSET:
@@ -208,5 +208,7 @@ class EtsyClient:
             count, results = int(page["count"]), list(page["results"])
             yield count, results
             offset += limit
-            if not results or offset >= count:
+            # A short page is the last. A full one at or past `count` may not be: Etsy's listing pages can overlap
+            # (#510), which pushes the last records past the count, so one more page is asked for.
+            if len(results) < limit:
                 return

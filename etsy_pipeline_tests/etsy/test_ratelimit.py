@@ -38,9 +38,40 @@ def test_the_daily_budget_is_shared_and_raises_when_spent() -> None:
     one.acquire()
     two.acquire()
     one.acquire()
-    with pytest.raises(QuotaExhausted) as excinfo:
+    two.acquire()  # the shared count says the day is spent: one call per run may ask Etsy
+    with pytest.raises(QuotaExhausted) as excinfo:  # Etsy's answer carried no count: the local one stands
         two.acquire()
     assert excinfo.value.retry_after is not None and 86_000 < excinfo.value.retry_after <= 86_400
+    two.new_run()
+    two.acquire()  # a new run may ask again
+
+
+def test_etsys_remaining_count_overrules_a_spent_local_count() -> None:
+    limiter, _ = _limiter(f"app-{uuid.uuid4()}", qps=0, qpd=2)
+    limiter.acquire()
+    limiter.acquire()
+    limiter.acquire()  # the probe
+    limiter.observe({"x-remaining-today": "3"})  # Etsy: three left
+    for _ in range(3):
+        limiter.acquire()
+    with pytest.raises(QuotaExhausted):
+        limiter.acquire()
+
+
+def test_the_pull_leaves_the_reserved_calls_to_push() -> None:
+    key = f"app-{uuid.uuid4()}"
+    pull, _ = _limiter(key, qps=0, qpd=8, reserve=2)  # at most a quarter of the day may be reserved
+    push, _ = _limiter(key, qps=0, qpd=8)
+    assert (pull.reserve, pull.budget) == (2, 6)
+    for _ in range(6):
+        pull.acquire()
+    pull.acquire()  # the probe
+    pull.observe({"x-remaining-today": "2"})  # Etsy: two left, both reserved for push
+    with pytest.raises(QuotaExhausted):
+        pull.acquire()
+    push.acquire()
+    push.acquire()
+    assert _limiter(key, qps=0, qpd=8, reserve=1000)[0].reserve == 2
 
 
 def test_without_redis_the_limit_is_per_process_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
