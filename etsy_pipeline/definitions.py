@@ -28,7 +28,7 @@ def build_defs(settings: Settings, automation: Automation) -> dg.Definitions:
         ingest.build_defs(automation),
         analytics.build_defs(settings, automation),
         ops.defs,
-        push.build_defs(settings),
+        push.build_defs(settings, automation),
         dg.Definitions(resources=shared_resources(), executor=dg.in_process_executor),
     )
 
