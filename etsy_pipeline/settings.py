@@ -89,9 +89,10 @@ class Settings(BaseSettings):
         default=date(2024, 1, 1), description="First day of the daily analytics partitions (YYYY-MM-DD)."
     )
     analytics_timezone: str = Field(default="UTC", description="Time zone that decides which day an order is on.")
-    etsy_openapi_spec: Path = Field(
-        default=Path("../shared/etsy/openapi.json"),
-        description="Etsy's OpenAPI document (used by the emulator's conformance checks).",
+    etsy_openapi_spec: Path | None = Field(
+        default=None,
+        description="Etsy's full OpenAPI document: the conformance checks use it and check the committed skeleton "
+        "against it (unset: the skeleton in etsy_pipeline/emulator/spec/).",
     )
     # Push (local edits to Etsy): retries, the runner's lease, the batched sensor and the automation switch.
     push_automation: bool = Field(default=True, description="Sensors push local changes to Etsy on their own.")

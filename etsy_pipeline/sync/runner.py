@@ -70,6 +70,7 @@ def configure_dlt(data_dir: str) -> None:
     os.environ.setdefault("DLT_DATA_DIR", os.path.join(data_dir, "dlt"))
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     # dlt warns about every always-null field it cannot type yet; those columns simply appear when data does.
     logging.getLogger("dlt").setLevel(logging.ERROR)
 

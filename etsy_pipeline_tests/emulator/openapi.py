@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def full_spec_path() -> Path | None:
     """Etsy's full document when ETSY_OPENAPI_SPEC names it, else None (the skeleton is used)."""
     settings = load_settings(_env_file=None)
-    if "etsy_openapi_spec" not in settings.model_fields_set or not settings.etsy_openapi_spec:
+    if not settings.etsy_openapi_spec:
         return None
     path = Path(settings.etsy_openapi_spec)
     return path if path.is_absolute() else (ROOT / path).resolve()
