@@ -24,6 +24,11 @@ class DueBatch:
     highest_change_id: int
     count: int
     oldest_created_at: datetime
+    last_touched: int  # epoch microseconds of the latest change to any of them (a retry, a release)
+
+    def run_key(self, kind: str) -> str:
+        """Shop and highest change id; a retry or release of the same changes touches them, so it asks again."""
+        return f"{kind}:{self.etsy_shop_id}:{self.highest_change_id}:{self.last_touched}"
 
 
 def due_batches(db: Database, entity_types: tuple[str, ...]) -> list[DueBatch]:
@@ -33,14 +38,20 @@ def due_batches(db: Database, entity_types: tuple[str, ...]) -> list[DueBatch]:
         and_(PendingChange.status == "in_flight", PendingChange.claimed_until < func.now()),
     )
     query = (
-        select(Shop.etsy_shop_id, func.max(PendingChange.id), func.count(), func.min(PendingChange.created_at))
+        select(
+            Shop.etsy_shop_id,
+            func.max(PendingChange.id),
+            func.count(),
+            func.min(PendingChange.created_at),
+            func.max(func.extract("epoch", PendingChange.updated_at) * 1_000_000),
+        )
         .join(Shop, Shop.id == PendingChange.shop_id)
         .where(due, PendingChange.entity_type.in_(entity_types))
         .group_by(Shop.etsy_shop_id)
         .order_by(Shop.etsy_shop_id)
     )
     with db.session() as session:
-        return [DueBatch(int(r[0]), int(r[1]), int(r[2]), r[3]) for r in session.execute(query)]
+        return [DueBatch(int(r[0]), int(r[1]), int(r[2]), r[3], int(r[4])) for r in session.execute(query)]
 
 
 def ready(batch: DueBatch, now: datetime, *, size: int, max_age: timedelta) -> bool:

@@ -90,10 +90,21 @@ def test_critical_sensor_asks_one_run_per_shop_keyed_by_the_highest_change(
             "WHERE c.entity_type = 'inventory' GROUP BY s.etsy_shop_id"
         ))  # fmt: skip
         highest = {r[0]: r[1] for r in rows}
-    assert sorted(r.run_key or "" for r in requests) == sorted(f"critical:{s}:{m}" for s, m in highest.items())
+    keys = sorted((r.run_key or "").rsplit(":", 1)[0] for r in requests)
+    assert keys == sorted(f"critical:{s}:{m}" for s, m in highest.items())
     assert {r.tags["push"] for r in requests} == {"critical"}
     again = _tick("critical_push_sensor", instance)  # same changes due: the same run keys
     assert [r.run_key for r in again] == [r.run_key for r in requests]
+    with configured.runtime.db.engine.begin() as conn:  # a push scheduled one for a retry, now due again
+        conn.execute(
+            text(
+                "UPDATE core.pending_changes SET attempts = 1, updated_at = now() "
+                "WHERE id = (SELECT min(id) FROM core.pending_changes)"
+            )
+        )
+    retried = _tick("critical_push_sensor", instance)
+    assert len(retried) == len(requests)
+    assert {r.run_key for r in retried} != {r.run_key for r in requests}
 
 
 def test_batched_sensor_waits_for_the_size_or_the_age(

@@ -128,3 +128,19 @@ def test_bad_input_is_one_line_and_exit_2(pushing: Pushing, run, argv: list[str]
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and named in err
     assert _pending(pushing) == 0
+
+
+def test_push_retry_puts_dead_letters_back(pushing: Pushing, run) -> None:  # type: ignore[no-untyped-def]
+    listing = pushing.listings()[4]
+    assert run("listing", "edit", "--listing", str(listing.listing_id), "--title", "A % B % C")[0] == 0
+    assert run("push")[0] == 0  # Etsy refuses the title: failed, and the run itself is fine
+    (failed,) = orjson.loads(run("push", "status", "--json")[1])["changes"]
+    assert failed["state"] == "failed" and "title" in failed["error"]
+
+    code, _, err = run("push", "retry", str(failed["id"] + 1000))
+    assert code == 2 and "does not exist" in err
+    assert run("push", "retry", str(failed["id"]))[0] == 0
+
+    body = orjson.loads(run("push", "status", "--json")[1])
+    assert body["counts"]["pending"] == 1 and body["counts"]["failed"] == 0
+    assert (body["changes"][0]["state"], body["changes"][0]["attempts"]) == ("pending", 0)

@@ -1,7 +1,8 @@
 """Sensors that launch push runs. They only read the outbox; the runs write to Etsy.
 
-A run's `run_key` is the shop and the highest due change id, so a tick that sees the same changes again asks
-for the same run, and Dagster launches it once.
+A run's `run_key` is the shop and the highest due change id (with the time the due changes were last touched),
+so a tick that sees the same changes again asks for the same run and Dagster launches it once, while a change
+that comes due again for a retry gets a new run.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from etsy_pipeline.push.due import BATCHED_TYPES, CRITICAL_TYPES, DueBatch, due_
 
 def _request(batch: DueBatch, kind: str) -> dg.RunRequest:
     return dg.RunRequest(
-        run_key=f"{kind}:{batch.etsy_shop_id}:{batch.highest_change_id}",
+        run_key=batch.run_key(kind),
         run_config={"ops": {"etsy_push": {"config": {"etsy_shop_id": batch.etsy_shop_id, "kind": kind}}}},
         tags={"etsy_shop_id": str(batch.etsy_shop_id), "push": kind},
     )
