@@ -161,7 +161,7 @@ def prepared(encryption_key: str, tmp_path_factory: pytest.TempPathFactory) -> I
     migrate.upgrade(url)
     settings = load_settings(
         database_url=url, redis_url=REDIS_URL, token_encryption_key=encryption_key,
-        data_dir=tmp_path_factory.mktemp("prepared") / "data", _env_file=None,
+        low_stock_threshold=DEFAULT_THRESHOLD, data_dir=tmp_path_factory.mktemp("prepared") / "data", _env_file=None,
     )  # fmt: skip
     db = Database(url)
     try:
