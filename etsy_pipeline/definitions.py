@@ -34,5 +34,6 @@ def build_defs(settings: Settings, automation: Automation) -> dg.Definitions:
 
 
 # The composition root reads the settings once: the analytics partitions start on ANALYTICS_START_DATE in
-# ANALYTICS_TIMEZONE, and every schedule and sensor starts RUNNING.
-defs = build_defs(get_settings(), Automation())
+# ANALYTICS_TIMEZONE, and every schedule and sensor starts RUNNING unless AUTOMATION_STOPPED names it.
+_settings = get_settings()
+defs = build_defs(_settings, Automation.parse(_settings.automation_stopped))

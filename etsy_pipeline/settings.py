@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     sync_lock_wait_seconds: float = Field(
         default=5.0, ge=0, description="How long a sync waits for another run of the same shop before skipping."
     )
+    automation_stopped: str = Field(
+        default="",
+        description="Schedules and sensors that start stopped in a fresh Dagster instance: comma-separated names, "
+        "or all (default: every one starts running).",
+    )
     etsy_push_reserve: int = Field(
         default=1_000,
         ge=0,

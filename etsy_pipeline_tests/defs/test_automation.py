@@ -39,3 +39,23 @@ def test_a_deployment_can_keep_some_or_all_stopped() -> None:
     assert PRODUCT - {"analytics_nightly", "etsy_shops_sensor"} <= {n for n, s in some.items() if s == "RUNNING"}
     everything = _statuses(Automation.parse("all"))
     assert {name: everything[name] for name in PRODUCT} == dict.fromkeys(PRODUCT, "STOPPED")
+
+
+def test_the_setting_reaches_the_code_location() -> None:
+    """AUTOMATION_STOPPED, read once by the composition root, decides what a fresh instance starts."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json\n"
+        "from etsy_pipeline.definitions import defs\n"
+        "repo = defs.get_repository_def()\n"
+        "print(json.dumps({s.name: str(s.default_status) for s in [*repo.schedule_defs, *repo.sensor_defs]}))"
+    )
+    env = dict(os.environ, AUTOMATION_STOPPED="analytics_nightly")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    statuses = json.loads(out.strip().splitlines()[-1])
+    assert statuses.pop("analytics_nightly").endswith("STOPPED")
+    assert statuses and all(s.endswith("RUNNING") for s in statuses.values())
