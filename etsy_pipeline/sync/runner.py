@@ -33,7 +33,7 @@ from etsy_pipeline.sync.clients import EtsyAccess
 from etsy_pipeline.sync.cursors import drop_cursors, load_cursors, save_cursors
 from etsy_pipeline.sync.lock import load_lock, shop_lock
 from etsy_pipeline.sync.outcome import SyncStatus
-from etsy_pipeline.sync.reconcile import Reconciliation, reconcile
+from etsy_pipeline.sync.reconcile import Reconciliation, reconcile, shop_row_counts
 from etsy_pipeline.transform.core import shape_shop
 from etsy_pipeline.transform.raw import ensure_raw_indexes
 
@@ -62,6 +62,7 @@ class SyncResult:
     reread_receipts: int = 0  # receipts read again because the ledger showed an unstamped change
     reconciliation: Reconciliation | None = None
     cursors: dict[str, int] = field(default_factory=dict)  # where the next run starts
+    totals: dict[str, int] = field(default_factory=dict)  # the shop's rows per core table afterwards
     error: str | None = None
 
 
@@ -260,6 +261,7 @@ def sync_shop(
         result.reread_receipts = report.reread_receipts
         with runtime.db.engine.connect() as conn:
             result.cursors = load_cursors(conn, shop_id)
+            result.totals = shop_row_counts(conn, shop_id)
         result.api_calls = access.client.calls - calls_before
         result.remaining_today = access.client.last_remaining_today
         result.seconds = time.perf_counter() - started

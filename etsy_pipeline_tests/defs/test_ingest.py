@@ -68,6 +68,11 @@ def test_a_shop_partition_materializes_with_metadata_and_checks(
     }
     assert materializations["etsy_raw/receipts"]["rows_fetched"].value == 300
     assert materializations["core/orders"]["rows_written"].value == 300
+    items = sum(len(r.transactions) for r in configured.state.world.receipts.values() if r.shop_id == int(key))
+    assert materializations["core/order_items"]["dagster/row_count"].value == items  # the shop's rows afterwards
+    orders = next(s for s in etsy_pull.specs if s.key == dg.AssetKey(["core", "orders"]))
+    assert orders.metadata["dagster/table_name"] == "core.orders"
+    assert orders.owners and orders.freshness_policy is not None
     api_calls = materializations["etsy_raw/receipts"]["api_calls"].value
     assert isinstance(api_calls, int) and api_calls > 0
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}

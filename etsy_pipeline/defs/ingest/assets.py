@@ -11,8 +11,9 @@ import dagster as dg
 from dagster_dlt.translator import DltResourceTranslatorData
 from sqlalchemy import select
 
+from etsy_pipeline.defs.catalog import ROW_COUNT, table_metadata
 from etsy_pipeline.defs.ingest.partitions import shop_partitions
-from etsy_pipeline.defs.ingest.translator import EtsyTranslator
+from etsy_pipeline.defs.ingest.translator import PULL_FRESHNESS, EtsyTranslator
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.sources.etsy import etsy_source
 from etsy_pipeline.sources.etsy.helpers import RunReport
@@ -62,6 +63,10 @@ CORE_SPECS = [
         group_name="core",
         kinds={"postgres"},
         description=f"core.{table}: typed rows shaped from etsy_raw by set-based upserts.",
+        metadata=table_metadata(f"core.{table}"),
+        owners=["team:data-engineering"],
+        tags={"layer": "core"},
+        freshness_policy=PULL_FRESHNESS,
     )
     for table in CORE_TABLES
 ]
@@ -116,4 +121,6 @@ def etsy_pull(context: dg.AssetExecutionContext, storage: StorageResource) -> An
         )
     for spec in CORE_SPECS:
         table = spec.key.path[-1]
-        yield dg.MaterializeResult(asset_key=spec.key, metadata={**common, "rows_written": result.rows.get(table, 0)})
+        written = result.rows.get(table, 0)
+        metadata = {**common, ROW_COUNT: result.totals.get(table, 0), "rows_written": written}
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)

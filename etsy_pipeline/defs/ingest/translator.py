@@ -1,8 +1,13 @@
 """How the Etsy dlt source's resources become Dagster assets: `etsy_raw/<entity>`, kinds dlt + postgres."""
 
+from datetime import timedelta
+
 import dagster as dg
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
+
+# The pull runs every 6 hours: a shop not pulled for 8 hours warns, for 13 hours (two missed pulls) fails.
+PULL_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=13), warn_window=timedelta(hours=8))
 
 
 class EtsyTranslator(DagsterDltTranslator):
@@ -14,4 +19,8 @@ class EtsyTranslator(DagsterDltTranslator):
             group_name="etsy_raw",
             kinds={"dlt", "postgres"},
             description=f"Etsy {data.resource.name.replace('_', ' ')} as Etsy's API returns them (etsy_raw schema).",
+            owners=["team:data-engineering"],
+            tags={"layer": "raw", "source": "etsy"},
+            metadata={"dagster/table_name": f"etsy_raw.{data.resource.name}"},
+            freshness_policy=PULL_FRESHNESS,
         )
