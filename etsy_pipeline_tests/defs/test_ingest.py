@@ -30,6 +30,8 @@ def test_the_graph_keeps_its_names() -> None:
     spec = next(s for s in etsy_pull.specs if s.key == dg.AssetKey(["etsy_raw", "receipts"]))
     assert spec.kinds == {"dlt", "postgres"}
     assert etsy_pull.op.pool == "etsy_api"
+    blocking = {spec.name for check in CHECKS for spec in check.check_specs if spec.blocking}
+    assert blocking == {"orders_keys_unique", "order_items_keys_unique", "line_items_add_up", "no_orphan_line_items"}
 
 
 def test_the_sensor_and_schedule_follow_connected_shops(configured: Installation, instance: dg.DagsterInstance) -> None:

@@ -1,4 +1,6 @@
-"""Asset checks on the shaped tables: keys unique, line items adding up, no orphans, an empty quarantine."""
+"""Asset checks on the shaped tables: core against Etsy's totals, keys unique, line items adding up, no orphans,
+an empty quarantine. The integrity checks are blocking: in a run that also builds analytics, a failed one stops
+analytics from building on broken core rows."""
 
 import dagster as dg
 
@@ -10,20 +12,22 @@ ITEMS = dg.AssetKey(["core", "order_items"])
 RAW_RECEIPTS = dg.AssetKey(["etsy_raw", "receipts"])
 
 
-@dg.asset_check(asset=ORDERS, description="Every Etsy receipt appears once in core.orders.")
+@dg.asset_check(asset=ORDERS, description="Every Etsy receipt appears once in core.orders.", blocking=True)
 def orders_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
     duplicates = scalar(storage, "SELECT count(*) - count(DISTINCT etsy_receipt_id) FROM core.orders")
     return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
 
 
-@dg.asset_check(asset=ITEMS, description="Every Etsy transaction appears once in core.order_items.")
+@dg.asset_check(asset=ITEMS, description="Every Etsy transaction appears once in core.order_items.", blocking=True)
 def order_items_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
     duplicates = scalar(storage, "SELECT count(*) - count(DISTINCT etsy_transaction_id) FROM core.order_items")
     return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
 
 
 @dg.asset_check(
-    asset=ITEMS, description="Each order's line items (price x quantity, less discounts) add up to its subtotal."
+    asset=ITEMS,
+    description="Each order's line items (price x quantity, less discounts) add up to its subtotal.",
+    blocking=True,
 )
 def line_items_add_up(storage: StorageResource) -> dg.AssetCheckResult:
     wrong = scalar(
@@ -37,7 +41,9 @@ def line_items_add_up(storage: StorageResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=wrong == 0, metadata={"orders_not_adding_up": wrong})
 
 
-@dg.asset_check(asset=ITEMS, description="No line item without its order, and none pointing at an unknown listing.")
+@dg.asset_check(
+    asset=ITEMS, description="No line item without its order, and none pointing at an unknown listing.", blocking=True
+)
 def no_orphan_line_items(storage: StorageResource) -> dg.AssetCheckResult:
     orphans = scalar(
         storage,
