@@ -87,7 +87,7 @@ def test_repository_reads_are_cached_and_writes_invalidate(db: Database, repos: 
     assert cache.misses == misses  # served from Redis
     add_listings(db, shop.id, [{"title": "Bowl"}])  # a sync wrote behind the cache...
     assert len(repos.listings.by_shop(alice.id, shop.id).items) == 1  # ...the cached page is still served
-    cache.invalidate_shop(shop.id)  # what the sync does when it finishes
+    cache.invalidate_shop(shop.id)  # what a sync does at its end (sync/test_cache_after_sync.py proves it)
     assert len(repos.listings.by_shop(alice.id, shop.id).items) == 2
 
 
