@@ -118,6 +118,9 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             access.close()
     console.print(summary_table(results))
+    from etsy_pipeline.defs.record import record_sync
+
+    record_sync(settings, results)
     return exit_code([r.status for r in results])
 
 
@@ -130,20 +133,23 @@ def _quota(args: argparse.Namespace, settings: Settings) -> int:
 def _backfill(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import Progress
 
+    from etsy_pipeline.defs.record import record_analytics
     from etsy_pipeline.runtime import open_runtime
     from etsy_pipeline.transform.backfill import backfill, days_between, shop_ids_for
 
     days = days_between(args.start, args.end)
+    built: list[tuple[date, dict[str, int]]] = []
+
+    def progress(day: date, rows: dict[str, int]) -> None:
+        built.append((day, rows))
+        bar.update(task, advance=1, description=f"rebuilt {day.isoformat()}")
+
     with open_runtime(settings) as runtime, Progress(console=console) as bar:
         task = bar.add_task(f"rebuilding {len(days)} day(s)", total=len(days))
-        totals = backfill(
-            runtime,
-            args.start,
-            args.end,
-            shop_ids=shop_ids_for(runtime, args.shop),
-            progress=lambda day, rows: bar.update(task, advance=1, description=f"rebuilt {day.isoformat()}"),
-        )
+        totals = backfill(runtime, args.start, args.end, shop_ids=shop_ids_for(runtime, args.shop), progress=progress)
     console.print(", ".join(f"{table}: {count:,} rows" for table, count in totals.items()))
+    if args.shop is None:  # a day's partition is every shop's day: only a backfill of all shops completes it
+        record_analytics(settings, built)
     return 0
 
 

@@ -1,9 +1,11 @@
 """`etsy-pipeline dev`: `dagster dev` on the project's code location, against the same services.
 
 With `DATABASE_URL` unset the embedded PostgreSQL is started here and its URL handed to the Dagster process,
-so the UI and the CLI see the same data. Dagster's own instance lives in a temporary DAGSTER_HOME unless one is
-set. `dagster dev` ignores SIGINT/SIGTERM when started in the background, so it runs in its own process group
-and the whole group is signalled on the way out.
+so the UI and the CLI see the same data. Dagster's own instance lives in DAGSTER_HOME, by default under DATA_DIR
+(`DATA_DIR/dagster`), so run history, materializations and automation state survive a restart, and the CLI's
+`sync` and `backfill` record their work there too (`defs/record.py`). Its `dagster.yaml` queues runs with the
+same one-run-per-shop-partition limit as deployments. `dagster dev` ignores SIGINT/SIGTERM when started in the
+background, so it runs in its own process group and the whole group is signalled on the way out.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+from pathlib import Path
 
+from etsy_pipeline.defs import record
 from etsy_pipeline.settings import Settings
 from etsy_pipeline.storage.database import Database
 
@@ -53,12 +56,42 @@ def _stop(process: subprocess.Popen[bytes], grace: float = 20.0) -> int:
     return process.wait()
 
 
+# The instance of `etsy-pipeline dev`: local storage under DAGSTER_HOME, runs queued with the same per-partition
+# limit as dagster.yaml (a scheduled and a manual pull of one shop never overlap), no telemetry.
+DEV_INSTANCE = """\
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+  pools:
+    default_limit: 2
+telemetry:
+  enabled: false
+"""
+
+
+def dev_home(settings: Settings) -> Path:
+    """DAGSTER_HOME if set, else DATA_DIR/dagster, with an instance config written on first use."""
+    home = Path(os.environ.get("DAGSTER_HOME") or record.dev_home(settings))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DEV_INSTANCE)
+    return home
+
+
 def run_dev(settings: Settings, port: int = 3000) -> int:
     db = Database.from_settings(settings)
     env = dict(os.environ)
     env["DATABASE_URL"] = db.url
-    home = env.get("DAGSTER_HOME") or tempfile.mkdtemp(prefix="etsy-pipeline-dagster-")
-    env["DAGSTER_HOME"] = home
+    env["DAGSTER_HOME"] = str(dev_home(settings))
     process = subprocess.Popen(dagster_dev_command(port), env=env, start_new_session=True)  # noqa: S603
 
     def forward(signum: int, frame: object) -> None:

@@ -108,19 +108,22 @@ def etsy_pull(context: dg.AssetExecutionContext, storage: StorageResource) -> An
         )
     if result.status == SyncStatus.QUOTA_EXHAUSTED:
         context.log.warning("Etsy's daily quota ran out: the next run continues where this one stopped")
+    for key, metadata in materializations(result).items():
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+def materializations(result: SyncResult) -> dict[dg.AssetKey, dict[str, Any]]:
+    """What one shop's pull materialized, per asset: the same whether Dagster or the CLI ran it."""
     common = _metadata(result)
+    out: dict[dg.AssetKey, dict[str, Any]] = {}
     for spec in RAW_SPECS:
         entity = spec.key.path[-1]
-        yield dg.MaterializeResult(
-            asset_key=spec.key,
-            metadata={
-                **common,
-                "rows_fetched": result.fetched.get(entity, 0),
-                "rows_quarantined": result.quarantined.get(entity, 0),
-            },
-        )
+        out[spec.key] = {
+            **common,
+            "rows_fetched": result.fetched.get(entity, 0),
+            "rows_quarantined": result.quarantined.get(entity, 0),
+        }
     for spec in CORE_SPECS:
         table = spec.key.path[-1]
-        written = result.rows.get(table, 0)
-        metadata = {**common, ROW_COUNT: result.totals.get(table, 0), "rows_written": written}
-        yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
+        out[spec.key] = {**common, ROW_COUNT: result.totals.get(table, 0), "rows_written": result.rows.get(table, 0)}
+    return out
