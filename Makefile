@@ -35,7 +35,7 @@ mutants: $(STAMP)
 	$(BIN)/python scripts/mutants.py
 
 ui: $(STAMP)
-	$(BIN)/etsy-pipeline dev
+	$(BIN)/etsy-pipeline dev --emulator
 
 bench: $(STAMP)
 	$(BIN)/python bench/repositories.py

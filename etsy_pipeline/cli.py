@@ -35,7 +35,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from etsy_pipeline.dev import run_dev
 
-    return run_dev(settings, port=args.port)
+    return run_dev(settings, port=args.port, emulator=args.emulator)
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
@@ -214,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = _add(commands, "dev", "the Dagster UI against the configured services")
     dev.add_argument("--port", type=_port, default=3000, help="web UI port, 1-65535 (default 3000)")
+    dev.add_argument(
+        "--emulator",
+        action="store_true",
+        help="also start the Etsy emulator (the demo's shops, connected again) and point the UI at it",
+    )
     dev.set_defaults(handler=_dev)
 
     db = _add(commands, "db", "schema migrations (Alembic) of the core and analytics schemas")

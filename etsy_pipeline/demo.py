@@ -21,16 +21,17 @@ from sqlalchemy import text
 
 from etsy_pipeline.emulator.server import BackgroundEmulator
 from etsy_pipeline.emulator.state import Config
-from etsy_pipeline.runtime import open_runtime
+from etsy_pipeline.runtime import Runtime, open_runtime
 from etsy_pipeline.settings import Settings
 from etsy_pipeline.storage import migrate
 from etsy_pipeline.storage.database import redacted
-from etsy_pipeline.sync.clients import build_access
+from etsy_pipeline.sync.clients import EtsyAccess, build_access
 from etsy_pipeline.sync.command import summary_table, sync_all
 from etsy_pipeline.sync.connect import authorize, record_connection
 from etsy_pipeline.sync.runner import SyncResult
 from etsy_pipeline.transform.backfill import backfill
 
+DEMO_EMULATOR = Config(seed=42, scale="small", qps=50, qpd=100_000)  # `make ui` serves the same shops
 CORE_TABLES = ("shops", "listings", "listing_images", "inventory", "orders", "order_items", "customers")
 
 
@@ -60,22 +61,28 @@ def emulator_settings(settings: Settings, url: str) -> Settings:
     )
 
 
+def connect_sellers(runtime: Runtime, access: EtsyAccess, url: str, console: Console) -> list[str]:
+    """Connect every seller of the emulator through the real OAuth PKCE flow; their shop names."""
+    names = []
+    for seller in httpx.get(f"{url}/_emulator/credentials", timeout=10).json()["users"]:
+        tokens = authorize(access, email=seller["email"], announce=lambda _: None)
+        done = record_connection(runtime, access, tokens, seller["email"])
+        names.append(done.shop_name)
+        console.print(f"connected {done.shop_name} ({done.etsy_shop_id}) through OAuth with PKCE")
+    return names
+
+
 def run_demo(settings: Settings, console: Console | None = None, *, scale: str = "small") -> DemoSummary:
     console = console or Console()
     started = time.perf_counter()
-    with BackgroundEmulator(Config(seed=42, scale=scale, qps=50, qpd=100_000)) as emulator:
+    config = DEMO_EMULATOR if scale == DEMO_EMULATOR.scale else Config(seed=42, scale=scale, qps=50, qpd=100_000)
+    with BackgroundEmulator(config) as emulator:
         console.print(f"Etsy API emulator on {emulator.url} (seed 42, scale {scale})")
         local = emulator_settings(settings, emulator.url)
         with open_runtime(local) as runtime:
             access = build_access(local, runtime.repos.tokens)
             try:
-                sellers = httpx.get(f"{emulator.url}/_emulator/credentials").json()["users"]
-                names = []
-                for seller in sellers:
-                    tokens = authorize(access, email=seller["email"], announce=lambda _: None)
-                    done = record_connection(runtime, access, tokens, seller["email"])
-                    names.append(done.shop_name)
-                    console.print(f"connected {done.shop_name} ({done.etsy_shop_id}) through OAuth with PKCE")
+                names = connect_sellers(runtime, access, emulator.url, console)
                 full = sync_all(runtime, access, console, full=True)
                 httpx.post(f"{emulator.url}/_emulator/advance", json={"hours": 24})
                 console.print("the emulator lived through one more day of orders, shipments and edits")

@@ -87,9 +87,43 @@ def dev_home(settings: Settings) -> Path:
     return home
 
 
-def run_dev(settings: Settings, port: int = 3000) -> int:
+def run_dev(settings: Settings, port: int = 3000, *, emulator: bool = False) -> int:
+    """The UI against the configured services; with `emulator`, against a fresh emulator the demo's sellers are
+    connected to again, so a newcomer can pull, backfill and push from the UI right after `make demo`."""
+    if not emulator:
+        return _serve(settings, port, {})
+    from rich.console import Console
+
+    from etsy_pipeline.demo import DEMO_EMULATOR, connect_sellers, emulator_settings
+    from etsy_pipeline.emulator.server import BackgroundEmulator
+    from etsy_pipeline.runtime import open_runtime
+    from etsy_pipeline.sync.clients import build_access
+
+    with BackgroundEmulator(DEMO_EMULATOR) as running:
+        local = emulator_settings(settings, running.url)
+        with open_runtime(local) as runtime:
+            access = build_access(local, runtime.repos.tokens)
+            try:
+                connect_sellers(runtime, access, running.url, Console())
+            finally:
+                access.close()
+        print(f"Etsy API emulator on {running.url}; the Dagster UI on http://127.0.0.1:{port}", flush=True)
+        keys = (local.etsy_api_keystring, local.etsy_shared_secret)
+        return _serve(
+            local,
+            port,
+            {
+                "ETSY_BASE_URL": local.etsy_base_url,
+                "ETSY_AUTHORIZE_URL": local.etsy_authorize_url,
+                "ETSY_API_KEYSTRING": keys[0].get_secret_value() if keys[0] else "",
+                "ETSY_SHARED_SECRET": keys[1].get_secret_value() if keys[1] else "",
+            },
+        )
+
+
+def _serve(settings: Settings, port: int, extra: dict[str, str]) -> int:
     db = Database.from_settings(settings)
-    env = dict(os.environ)
+    env = dict(os.environ) | extra
     env["DATABASE_URL"] = db.url
     env["DAGSTER_HOME"] = str(dev_home(settings))
     process = subprocess.Popen(dagster_dev_command(port), env=env, start_new_session=True)  # noqa: S603
