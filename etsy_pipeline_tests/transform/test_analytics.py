@@ -12,6 +12,10 @@ from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.transform.analytics import rebuild_all, rebuild_segments, rebuild_shop_day
 from etsy_pipeline_tests.factories import user_with_shop
 from etsy_pipeline_tests.sync.conftest import Installation
+from etsy_pipeline_tests.transform.expected import shop_day
+
+ROW_COLUMNS = ("orders", "items_sold", "gross_sales", "discounts", "refunds", "net_sales", "distinct_buyers",
+               "new_buyers")  # fmt: skip
 
 
 def _day(ts: int) -> date:
@@ -24,39 +28,18 @@ def _busiest_day(inst: Installation, etsy_shop_id: int) -> date:
 
 
 def _expected_day(inst: Installation, etsy_shop_id: int, day: date) -> dict[str, Any]:
-    """An independent computation from the emulator's own objects."""
-    shop = inst.state.world.shops[etsy_shop_id]
-    d = Decimal(shop.currency.divisor)
-    mine = [r for r in inst.state.world.receipts.values() if r.shop_id == etsy_shop_id and r.status != "canceled"]
-    today = [r for r in mine if _day(r.created) == day]
-    first: dict[int, date] = {}
-    for r in sorted(mine, key=lambda r: r.created):
-        first.setdefault(r.buyer_user_id, _day(r.created))
-    buyers = {r.buyer_user_id for r in today}
-    gross = sum(Decimal(r.total_price) for r in today) / d
-    discounts = sum(Decimal(r.discount) for r in today) / d
-    refunds = sum(Decimal(r.refunded) for r in today) / d
-    return {
-        "orders": len(today),
-        "items_sold": sum(t.quantity for r in today for t in r.transactions),
-        "gross_sales": gross,
-        "discounts": discounts,
-        "refunds": refunds,
-        "net_sales": gross - discounts - refunds,
-        "distinct_buyers": len(buyers),
-        "new_buyers": sum(1 for b in buyers if first[b] == day),
-    }
+    """An independent computation from the emulator's own objects (the columns `_row` reads)."""
+    full = shop_day(inst.state, etsy_shop_id, day)
+    return {k: full[k] for k in ROW_COLUMNS}
 
 
 def _row(inst: Installation, shop_id: int, day: date) -> dict[str, Any]:
     rows = inst.core(
-        "SELECT orders, items_sold, gross_sales, discounts, refunds, net_sales, distinct_buyers, new_buyers "
-        "FROM analytics.shop_daily_metrics WHERE shop_id = :s AND metric_date = :d",
+        f"SELECT {', '.join(ROW_COLUMNS)} FROM analytics.shop_daily_metrics WHERE shop_id = :s AND metric_date = :d",
         s=shop_id,
         d=day,
     )
-    keys = ["orders", "items_sold", "gross_sales", "discounts", "refunds", "net_sales", "distinct_buyers", "new_buyers"]
-    return dict(zip(keys, rows[0], strict=True))
+    return dict(zip(ROW_COLUMNS, rows[0], strict=True))
 
 
 def _rebuild(inst: Installation, days: list[date]) -> None:
