@@ -39,6 +39,7 @@ class Mutation:
 
 
 SYNC = "etsy_pipeline_tests/sync"
+PUSH = "etsy_pipeline_tests/push"
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "lookback-zero",
@@ -121,6 +122,56 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            WHERE o.status <> 'canceled'\n            GROUP BY o.etsy_buyer_user_id",
         "            GROUP BY o.etsy_buyer_user_id",
         (f"{SYNC}/test_sync.py::test_an_unstamped_change_inside_the_look_back_window_is_read_again",),
+    ),
+    Mutation(
+        "push-conflict-ignored",
+        "a field Etsy changed since the user saw it is a conflict: Etsy wins, nothing is written",
+        "etsy_pipeline/push/listings.py",
+        "            if name in change.base_values and not same(name, now, change.base_values[name]):",
+        "            if False:",
+        (f"{PUSH}/test_conflicts.py::test_seller_edit_of_the_same_title_wins",),
+    ),
+    Mutation(
+        "push-conflict-on-any-field",
+        "conflicts are decided field by field: Etsy changing another field is no conflict",
+        "etsy_pipeline/push/listings.py",
+        "            if name in change.base_values and not same(name, now, change.base_values[name]):",
+        "            if etsy.get('updated_timestamp') != change.base_updated_timestamp:",
+        (f"{PUSH}/test_conflicts.py::test_seller_edit_of_another_field_is_not_a_conflict",),
+    ),
+    Mutation(
+        "shipment-resent-blindly",
+        "a shipment whose outcome is unknown is read back, and sent again only if Etsy shows none",
+        "etsy_pipeline/push/receipts.py",
+        "            receipt = ctx.client.get(path, tokens=ctx.tokens)  # read back at once: did Etsy add it?\n"
+        '            if has_tracking(receipt, p["tracking_code"]):',
+        "            receipt = ctx.client.get(path, tokens=ctx.tokens)  # read back at once: did Etsy add it?\n"
+        "            if False:",
+        (f"{PUSH}/test_outcomes.py::test_shipment_answered_503_after_it_was_applied_is_sent_once",),
+    ),
+    Mutation(
+        "client-retries-writes",
+        "the client never repeats a write that may have reached Etsy",
+        "etsy_pipeline/etsy/client.py",
+        "                    if write and status != 429:\n",
+        "                    if False:\n",
+        (f"{PUSH}/test_outcomes.py::test_shipment_answered_503_after_it_was_applied_is_sent_once",),
+    ),
+    Mutation(
+        "claims-ignore-live-leases",
+        "an object another runner holds under a live lease is not claimed",
+        "etsy_pipeline/push/claims.py",
+        "        .where(_due(started), ~in_flight_elsewhere, token_ok)",
+        "        .where(_due(started), token_ok)",
+        (f"{PUSH}/test_claims.py::test_an_object_with_a_live_lease_is_not_claimed_by_another_runner",),
+    ),
+    Mutation(
+        "no-coalescing",
+        "all due inventory edits of one listing go out as one read and one write",
+        "etsy_pipeline/push/claims.py",
+        "PendingChange.entity_id, PendingChange.id)\n        .limit(CLAIM_ROWS)",
+        "PendingChange.entity_id, PendingChange.id)\n        .limit(1)",
+        (f"{PUSH}/test_push.py::test_twenty_edits_of_one_listing_cost_one_read_and_one_write",),
     ),
 )
 
