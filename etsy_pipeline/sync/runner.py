@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dlt.pipeline.exceptions import PipelineStepFailed
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from etsy_pipeline.etsy.errors import EtsyError, NeedsReauthorization
 from etsy_pipeline.runtime import Runtime
@@ -278,10 +278,9 @@ def connected_shops(runtime: Runtime, etsy_shop_ids: list[int] | None = None) ->
     starting with the least recently completed shop rotates the quota fairly.
     """
     finished = (
-        select(SyncRun.shop_id, SyncRun.finished_at)
+        select(SyncRun.shop_id, func.max(SyncRun.finished_at).label("finished_at"))
         .where(SyncRun.status == "succeeded")
-        .order_by(SyncRun.shop_id, SyncRun.finished_at.desc())
-        .distinct(SyncRun.shop_id)
+        .group_by(SyncRun.shop_id)
         .subquery()
     )
     with runtime.db.session() as session:
