@@ -4,6 +4,10 @@ The authorize URL is printed (and opened in a browser when one is available). Th
 HTTP server on 127.0.0.1; it is exchanged with the PKCE verifier, the tokens are stored encrypted, and the
 user's Etsy user and shop are read (`getMe`, `getShop`) and recorded. Against the emulator the authorize page
 approves by itself, so the flow completes without a browser.
+
+The user is the Etsy account that authorized (`getMe`'s `user_id`), never the e-mail typed on the command line:
+an e-mail that belongs to another account's user is refused before anything is stored. An authorization that
+fails (refused by Etsy, an unknown seller on the emulator) ends the command at once, not after the timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sync.clients import EtsyAccess
 
 ETSY_AUTHORIZE_HOST = "www.etsy.com"
+
+
+class AuthorizationFailed(EtsyError, ValueError):
+    """Etsy did not authorize (or the answer could not be trusted); a ValueError so the CLI prints one line."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,22 @@ def _callback_server(port: int) -> tuple[http.server.HTTPServer, dict[str, str]]
     return server, received
 
 
+def _approve_on_emulator(url: str, redirect_uri: str, received: dict[str, str]) -> None:
+    """Follow the emulator's authorize page; if it refuses (no redirect), release the waiting callback at once."""
+    response = httpx.get(url, follow_redirects=True, timeout=30)
+    if received or response.is_success:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    reason = f"HTTP {response.status_code}"
+    if isinstance(body, dict) and (body.get("error_description") or body.get("error")):
+        reason = str(body.get("error_description") or body.get("error"))
+    # The callback thread waits for one request: send it the refusal instead of letting it wait out the timeout.
+    httpx.get(redirect_uri, params={"error": "access_denied", "error_description": reason}, timeout=30)
+
+
 def authorize(
     access: EtsyAccess,
     *,
@@ -97,15 +121,18 @@ def authorize(
     server.timeout = timeout
     thread.start()
     if emulated:  # the emulator's authorize page approves by itself
-        httpx.get(url, follow_redirects=True, timeout=30)
+        _approve_on_emulator(url, redirect_uri, received)
     else:
         import webbrowser
 
         webbrowser.open(url)
     thread.join(timeout)
     server.server_close()
+    if "error" in received:
+        detail = received.get("error_description") or received["error"]
+        raise AuthorizationFailed(f"Etsy did not authorize etsy-pipeline: {detail[:300]}")
     if received.get("state") != state or "code" not in received:
-        raise EtsyError("no authorization came back (denied, timed out, or the state did not match)")
+        raise AuthorizationFailed("no authorization came back (denied, timed out, or the state did not match)")
     return access.oauth.exchange_code(
         code=received["code"], verifier=verifier, redirect_uri=redirect_uri, scopes=scopes
     )
@@ -118,10 +145,7 @@ def record_connection(runtime: Runtime, access: EtsyAccess, tokens: Tokens, emai
     etsy_user_id, etsy_shop_id = int(me["user_id"]), int(me["shop_id"])
     shop = access.client.get(f"/shops/{etsy_shop_id}", tokens=manager)
     final = manager.store.load(0)  # the pair after any refresh during these calls
-    users = runtime.repos.users
-    user = users.get_by_etsy_user_id(etsy_user_id) or users.get_or_create(
-        email or f"etsy-user-{etsy_user_id}@users.invalid", etsy_user_id=etsy_user_id
-    )
+    user = runtime.repos.users.for_etsy_account(etsy_user_id, email)  # refuses another account's e-mail
     access.store.save(user.id, final)
     found = runtime.repos.shops.get_by_etsy_id(user.id, etsy_shop_id) or runtime.repos.shops.create(
         user.id,

@@ -18,6 +18,10 @@ from etsy_pipeline.storage.models import OAuthToken, User
 from etsy_pipeline.storage.repositories.base import InvalidArgumentError, NotFoundError
 
 
+class AccountMismatchError(InvalidArgumentError):
+    """The e-mail typed on the command line belongs to a user connected to a different Etsy account."""
+
+
 @dataclass(frozen=True)
 class UserView:
     id: int
@@ -61,6 +65,42 @@ class UserRepository:
         with self.db.session() as session:
             user = session.scalars(select(User).where(User.etsy_user_id == etsy_user_id)).one_or_none()
             return None if user is None else UserView(user.id, user.email, user.display_name, user.etsy_user_id)
+
+    def for_etsy_account(self, etsy_user_id: int, email: str | None = None) -> UserView:
+        """The user of an Etsy account, identified by Etsy's user id (from `getMe`), never by the e-mail alone.
+
+        The account's existing user is returned whatever e-mail is typed; a new account gets a new user under
+        `email` (or a placeholder). A typed e-mail already used by a user of another Etsy account is refused, so
+        one account's token can never land on another account's user. A user created without an Etsy id (by
+        hand, before any connect) is claimed by the first account connected under its e-mail.
+        """
+        with self.db.session() as session:
+            by_etsy = session.scalars(
+                select(User).where(User.etsy_user_id == etsy_user_id).with_for_update()
+            ).one_or_none()
+            typed = email.strip().lower() if email else None
+            by_email = (
+                session.scalars(select(User).where(User.email == typed).with_for_update()).one_or_none()
+                if typed
+                else None
+            )
+            if by_email is not None and by_email is not by_etsy:
+                if by_email.etsy_user_id is not None or by_etsy is not None:
+                    raise AccountMismatchError(
+                        f"{typed} is the e-mail of another user of this installation (a different Etsy account "
+                        f"than Etsy user {etsy_user_id}, who just authorized): nothing was changed; sign in to "
+                        "Etsy as that user's account, or connect this account with its own e-mail"
+                    )
+                by_email.etsy_user_id = etsy_user_id  # an e-mail registered by hand, connected for the first time
+            user = by_etsy or by_email
+            if user is None:
+                address = typed or f"etsy-user-{etsy_user_id}@users.invalid"
+                if "@" not in address:
+                    raise InvalidArgumentError(f"email must be an e-mail address, got {email!r}")
+                user = User(email=address, etsy_user_id=etsy_user_id)
+                session.add(user)
+            session.flush()
+            return UserView(user.id, user.email, user.display_name, user.etsy_user_id)
 
     def get_by_email(self, email: str) -> UserView | None:
         with self.db.session() as session:
