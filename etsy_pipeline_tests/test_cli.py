@@ -35,7 +35,7 @@ def test_db_commands_move_the_schema(env_database: str, capsys: pytest.CaptureFi
     assert migrate.current(env_database) == migrate.head()
     assert cli.main(["db", "check"]) == 0
     assert "models and migrations agree" in capsys.readouterr().out
-    assert cli.main(["db", "downgrade", "base"]) == 0
+    assert cli.main(["db", "downgrade", "base", "--yes"]) == 0
     assert migrate.current(env_database) is None
 
 
