@@ -74,9 +74,16 @@ class Cipher:
             raise EncryptionError("cannot rotate a stored value: no configured key decrypts it") from None
 
 
+def ensure_private_dir(data_dir: Path) -> Path:
+    """Create DATA_DIR readable by its owner only (0700): it holds the generated key, dlt's working files and
+    the embedded database. A directory that already exists is left as it is (it may be shared on purpose)."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return data_dir
+
+
 def load_or_create_key_file(data_dir: Path) -> str:
     """The embedded default's key: generated once under the data directory, readable by its owner only."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(data_dir)
     path = data_dir / KEY_FILE_NAME
     if path.exists():
         return path.read_text().strip()
@@ -93,5 +100,9 @@ def load_or_create_key_file(data_dir: Path) -> str:
 
 
 def cipher_from_settings(token_encryption_key: str | None, data_dir: Path) -> Cipher:
-    """The configured cipher, or one over the generated key file when no key is configured."""
+    """The configured cipher, or one over the generated key file when no key is configured.
+
+    Every runtime builds its cipher early, so this is also where a configured installation's DATA_DIR is first
+    created, private."""
+    ensure_private_dir(data_dir)
     return Cipher(token_encryption_key or load_or_create_key_file(data_dir))
