@@ -133,7 +133,7 @@ DIMENSIONS = {
             "etsy_listing_id": "Etsy's listing id.",
             "title": "The listing's current title.",
             "state": "active, inactive, draft, sold_out, expired or removed.",
-            "price": "Price of the listing (the lowest offering's when it has variations).",
+            "price": "The listing's price as Etsy shows it.",
             "currency_code": "Currency of price (ISO 4217).",
             "quantity": "Quantity in stock, all offerings.",
             "tags": "The listing's tags.",
