@@ -14,9 +14,10 @@ from importlib import metadata
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from etsy_pipeline.logs import configure_logging
-from etsy_pipeline.settings import Settings, SettingsError, get_settings
+from etsy_pipeline.settings import Settings, SettingsError, get_settings, redact_secrets
 from etsy_pipeline.storage.crypto import EncryptionError
 
 console = Console()
@@ -362,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     from etsy_pipeline.push.commands import register as register_push
 
     register_push(commands)
+    from etsy_pipeline.ops.commands import register as register_ops
+
+    register_ops(commands)
     _describe(parser)
     return parser
 
@@ -381,14 +385,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = get_settings()
     except SettingsError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        message = escape(redact_secrets(str(exc)))
+        err_console.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
         return 2
     configure_logging(settings.log_level)
     handler: Handler = args.handler
     try:
         return handler(args, settings)
     except (SettingsError, EncryptionError, ValueError, LookupError) as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        err_console.print(f"error: {redact_secrets(str(exc))}", markup=False, highlight=False, soft_wrap=True)
         return 2
 
 

@@ -27,7 +27,7 @@ def build_defs(settings: Settings, automation: Automation) -> dg.Definitions:
     return dg.Definitions.merge(
         ingest.build_defs(automation),
         analytics.build_defs(settings, automation),
-        ops.defs,
+        ops.build_defs(automation),
         push.build_defs(settings, automation),
         dg.Definitions(resources=shared_resources(), executor=dg.in_process_executor),
     )

@@ -7,6 +7,7 @@ build a `Settings(...)` of their own instead of reloading modules.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -113,6 +114,20 @@ class Settings(BaseSettings):
     push_batch_max_age_minutes: int = Field(
         default=15, ge=0, description="Age of the oldest due listing edit that makes the batched push go."
     )
+    # Operations: backups (where, how long kept) and the time limits of the application's own connections.
+    backup_dir: Path | None = Field(
+        default=None,
+        description="Where `etsy-pipeline backup` and the backup_daily schedule write (unset: DATA_DIR/backups).",
+    )
+    backup_keep_days: int = Field(
+        default=14, ge=0, description="Backups older than this many days are deleted after a new one (0: keep all)."
+    )
+    db_connect_timeout_seconds: int = Field(
+        default=10, ge=1, description="How long a new PostgreSQL connection may take before it fails."
+    )
+    db_statement_timeout_ms: int = Field(
+        default=300_000, ge=0, description="Longest a single SQL statement of the application may run (0: no limit)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -151,6 +166,14 @@ class Settings(BaseSettings):
             raise ValueError("expected an IANA time zone such as UTC or Europe/Berlin") from None
         return value
 
+    @field_validator("etsy_api_keystring", "etsy_shared_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: Any) -> Any:
+        """`ETSY_API_KEYSTRING=` (as .env.example ships it) means unset, not a key of zero characters."""
+        if value is None or (isinstance(value, str | SecretStr) and not str(_plain(value)).strip()):
+            return None
+        return value
+
     @field_validator("token_encryption_key")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
@@ -162,7 +185,21 @@ class Settings(BaseSettings):
         return value
 
 
+def _plain(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
 _SECRET_FIELDS = {"etsy_api_keystring", "etsy_shared_secret", "token_encryption_key"}
+
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<password>\S*)@")
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with the password of every URL in it masked (`mysql://root:***@db`): settings errors, and any
+    message the command prints, may quote a URL exactly as the operator typed it. The password runs to the last
+    `@` before a space, so one holding `@` or `/` is masked whole (at worst the host is masked too)."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
 
 
 def _describe(error: ErrorDetails) -> str:
@@ -170,7 +207,7 @@ def _describe(error: ErrorDetails) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if field in _SECRET_FIELDS:
         return f"{field.upper()}: {message}"
-    return f"{field.upper()}={error.get('input')!r}: {message}"
+    return redact_secrets(f"{field.upper()}={error.get('input')!r}: {message}")
 
 
 def load_settings(**overrides: Any) -> Settings:

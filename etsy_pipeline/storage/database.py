@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -35,25 +36,53 @@ def redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    return create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True, future=True)
+@dataclass(frozen=True)
+class Timeouts:
+    """Limits on the application's own connections (DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_MS).
+
+    Without them a database behind a dropped firewall hangs every command for minutes, and one runaway query
+    holds its locks forever. Five minutes per statement leaves room for the largest set-based transform; tools
+    that may legitimately run longer (pg_dump, a checksum of every table) lift the limit for their own session.
+    """
+
+    connect_seconds: int = 10
+    statement_ms: int = 300_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Timeouts:
+        return cls(settings.db_connect_timeout_seconds, settings.db_statement_timeout_ms)
+
+    def connect_args(self) -> dict[str, object]:
+        return {"connect_timeout": self.connect_seconds, "options": f"-c statement_timeout={self.statement_ms}"}
+
+
+def make_engine(url: str, *, pool_size: int = 5, timeouts: Timeouts | None = None) -> Engine:
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        future=True,
+        connect_args=(timeouts or Timeouts()).connect_args(),
+    )
 
 
 class Database:
     """The application's engine and session factory, plus the embedded server when one was started."""
 
-    def __init__(self, url: str, embedded: EmbeddedPostgres | None = None) -> None:
+    def __init__(self, url: str, embedded: EmbeddedPostgres | None = None, timeouts: Timeouts | None = None) -> None:
         self.url = sqlalchemy_url(url)
         self.embedded = embedded
-        self.engine = make_engine(self.url)
+        self.timeouts = timeouts or Timeouts()
+        self.engine = make_engine(self.url, timeouts=self.timeouts)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
+        timeouts = Timeouts.from_settings(settings)
         if settings.database_url:
-            return cls(settings.database_url)
+            return cls(settings.database_url, timeouts=timeouts)
         embedded = EmbeddedPostgres(settings.data_dir).start()
-        return cls(embedded.url(), embedded)
+        return cls(embedded.url(), embedded, timeouts)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,1 +1,1 @@
-"""Operations slice: a job operators run from the UI to bring the schema to head and verify it."""
+"""Operations slice: the schema job, the verified daily backup and the hourly database health."""

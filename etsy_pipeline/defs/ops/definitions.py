@@ -1,26 +1,43 @@
-"""A schema check operators can run from the UI: is the database at the migration head?"""
+"""The operations slice: the schema job, the verified daily backup and the hourly database health.
+
+`backup_daily` (03:00) and `db_health_hourly` start RUNNING unless the deployment's `Automation` names them.
+"""
 
 import dagster as dg
 
-from etsy_pipeline.defs.resources import StorageResource
-from etsy_pipeline.storage import migrate
+from etsy_pipeline.defs.automation import Automation
+from etsy_pipeline.defs.ops.backup import backup_is_recent, database_backup
+from etsy_pipeline.defs.ops.health import db_health
+from etsy_pipeline.defs.ops.jobs import migrate_database
+
+BACKUP_DAILY = "backup_daily"
+HEALTH_HOURLY = "db_health_hourly"
 
 
-@dg.op
-def check_schema_at_head(context: dg.OpExecutionContext, storage: StorageResource) -> str:
-    """Apply pending migrations (the resource does) and report the revision the database is at."""
-    with storage.open() as runtime:
-        revision = migrate.current(runtime.db.url)
-    head = migrate.head()
-    if revision != head:
-        raise dg.Failure(f"database at revision {revision}, expected {head}")
-    context.add_output_metadata({"revision": revision or "", "head": head or ""})
-    return revision or ""
-
-
-@dg.job(description="Bring the core and analytics schemas to the migration head and verify it.")
-def migrate_database() -> None:
-    check_schema_at_head()
-
-
-defs = dg.Definitions(jobs=[migrate_database])
+def build_defs(automation: Automation) -> dg.Definitions:
+    backup_job = dg.define_asset_job(
+        "backup_database",
+        selection=dg.AssetSelection.assets(database_backup),
+        description="Dump the database, verify the dump by restoring it, prune backups past BACKUP_KEEP_DAYS.",
+    )
+    health_job = dg.define_asset_job("db_health_check", selection=dg.AssetSelection.assets(db_health))
+    schedules = [
+        dg.ScheduleDefinition(
+            name=BACKUP_DAILY,
+            cron_schedule="0 3 * * *",
+            job=backup_job,
+            default_status=automation.schedule(BACKUP_DAILY),
+        ),
+        dg.ScheduleDefinition(
+            name=HEALTH_HOURLY,
+            cron_schedule="5 * * * *",
+            job=health_job,
+            default_status=automation.schedule(HEALTH_HOURLY),
+        ),
+    ]
+    return dg.Definitions(
+        assets=[database_backup, db_health],
+        asset_checks=[backup_is_recent],
+        jobs=[migrate_database, backup_job, health_job],
+        schedules=schedules,
+    )
