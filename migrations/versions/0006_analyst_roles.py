@@ -96,7 +96,7 @@ WHERE n.nspname = 'analytics' AND c.relkind IN ('r', 'p')
 
 DIMENSIONS = {
     "shops": (
-        f"""
+        """
         SELECT s.id AS shop_id, s.etsy_shop_id, s.shop_name, s.title, s.currency_code, s.url, s.is_vacation,
             s.listing_active_count, s.transaction_sold_count, s.num_favorers, s.review_count, s.review_average,
             s.etsy_created_at, s.last_synced_at
