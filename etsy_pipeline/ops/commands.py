@@ -40,9 +40,13 @@ def _one_line(handler: Handler) -> Handler:
         except ValueError as exc:  # a non-empty target, a URL that is not PostgreSQL's (SettingsError)
             err_console.print(f"error: {redact_secrets(str(exc))}", markup=False)
             return EXIT_BAD_INPUT
-        except (DBAPIError, FileNotFoundError) as exc:
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            err_console.print(f"error: {redact_secrets(first)}", markup=False)
+        except FileNotFoundError as exc:
+            err_console.print(f"error: {exc}", markup=False)
+            return EXIT_BAD_INPUT
+        except DBAPIError as exc:
+            target = getattr(args, "database_url", None) or settings.database_url or "(embedded)"
+            first = str(exc.orig or exc).strip().splitlines()[0]
+            err_console.print(f"error: database {redact_secrets(target)}: {redact_secrets(first)}", markup=False)
             return EXIT_BAD_INPUT
 
     return wrapped

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, pool, text
 
 from etsy_pipeline import cli
 from etsy_pipeline.ops import backup
-from etsy_pipeline.settings import get_settings
+from etsy_pipeline.settings import get_settings, load_settings
 from etsy_pipeline.storage import migrate
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline_tests.support.databases import create_database, drop_database
@@ -211,3 +211,55 @@ def test_retention_keeps_recent_backups_and_always_the_newest(tmp_path: Path) ->
     )
     assert backup.prune(tmp_path, 0, now=now + timedelta(days=400)) == []  # 0 keeps everything
     assert backup.prune(tmp_path, 14, now=now + timedelta(days=400)) == [dumps[3]]  # the newest stays
+
+
+def test_on_the_embedded_server_its_own_binaries_dump_and_restore(tmp_path: Path) -> None:
+    """pgserver ships PostgreSQL 16, newer than this machine's pg_dump 15: the backup must use pgserver's tools."""
+    settings = load_settings(database_url="", data_dir=tmp_path / "data", _env_file=None)
+    db = Database.from_settings(settings)
+    try:
+        assert db.embedded is not None
+        with db.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE kept AS SELECT g AS n, md5(g::text) AS v FROM generate_series(1, 500) g"))
+        made = backup.create_backup(db, tmp_path / "backups")
+        assert made.manifest["pg_dump_version"].split(".")[0] == made.manifest["server_version"].split(".")[0] == "16"
+        assert made.manifest["tables"]["public.kept"]["rows"] == 500
+        result = backup.verify(made.path, db)
+        assert result.mismatched == [] and result.rows >= 500
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "mysql://root:Secret@db:3306/etsy"),
+        ("DATABASE_URL", "postgresql://etsy:Secret@db:notaport/etsy"),
+        ("DATABASE_URL", "postgresql://etsy:Secret@127.0.0.1:1/etsy"),
+        ("REDIS_URL", "http://cache-user:Secret@cache:6379/0"),
+    ],
+)
+def test_a_settings_error_names_the_variable_but_never_its_password(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    try:
+        code = cli.main(["health"])
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "Secret" not in err[0]
+    if not value.startswith("postgresql"):  # a PostgreSQL URL fails on connecting, not in the settings
+        assert variable in err[0]
+
+
+def test_an_empty_etsy_secret_is_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ETSY_API_KEYSTRING", "")
+    monkeypatch.setenv("ETSY_SHARED_SECRET", "   ")
+    settings = load_settings()
+    assert settings.etsy_api_keystring is None and settings.etsy_shared_secret is None
+    monkeypatch.setenv("ETSY_API_KEYSTRING", "abc123")
+    assert load_settings().etsy_api_keystring is not None
