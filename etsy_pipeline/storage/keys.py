@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, text
 
-from etsy_pipeline.storage.crypto import Cipher
+from etsy_pipeline.storage.crypto import Cipher, EncryptionError
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.models import Customer, OAuthToken, Order
 
@@ -42,7 +42,10 @@ def rotate_keys(db: Database, cipher: Cipher, batch_size: int = 1000) -> dict[st
     """Re-encrypt every encrypted value under the primary key; returns rows rewritten per table."""
     counts = _rotate_core(db, cipher, batch_size)
     for table, columns in _raw_columns(db, RAW_SCHEMA).items():
-        counts[f"{RAW_SCHEMA}.{table}"] = _rotate_raw_table(db, cipher, RAW_SCHEMA, table, columns)
+        try:
+            counts[f"{RAW_SCHEMA}.{table}"] = _rotate_raw_table(db, cipher, RAW_SCHEMA, table, columns)
+        except EncryptionError as exc:  # say where: core is done, this table is left as it was
+            raise EncryptionError(f"{RAW_SCHEMA}.{table}: {exc}") from None
     empty_staging(db)
     return counts
 
