@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     sync_lookback_hours: int = Field(
         default=72, ge=0, description="Receipts modified this long before the cursor are read again."
     )
-    sync_payments_days: int = Field(default=7, ge=0, description="Payments are read for receipts this recent.")
     sync_deep_reread_days: int = Field(
         default=30, ge=0, description="Receipts created this recently are re-read in full now and then (0: never)."
     )

@@ -187,7 +187,6 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
         full=full,
         cursors=cursors,
         lookback_hours=settings.sync_lookback_hours,
-        payments_days=settings.sync_payments_days,
         deep_reread_days=settings.sync_deep_reread_days,
         deep_reread_hours=settings.sync_deep_reread_hours,
         encrypt=lambda text: cipher.encrypt(text).decode("ascii"),

@@ -60,6 +60,14 @@ def backfill(
             totals[table] = totals.get(table, 0) + count
         if progress:
             progress(day, rows)
-    for shop_id in shop_ids or []:
-        runtime.cache.invalidate_shop(shop_id)
+    invalidate_analytics(runtime, shop_ids)
     return totals
+
+
+def invalidate_analytics(runtime: Runtime, shop_ids: list[int] | None) -> None:
+    """Cached analytics reads of the rebuilt shops (every shop when None) must not outlive the rebuild."""
+    if shop_ids is None:
+        with runtime.db.session() as session:
+            shop_ids = list(session.scalars(select(Shop.id)))
+    for shop_id in shop_ids:
+        runtime.cache.invalidate_shop(shop_id)

@@ -84,8 +84,10 @@ def test_a_shop_partition_materializes_with_metadata_and_checks(
             text("UPDATE core.orders SET subtotal = subtotal + 1 WHERE id = (SELECT min(id) FROM core.orders)")
         )
     broken = dg.materialize(  # a no-change sync leaves the broken row alone; the checks see it
-        [etsy_pull, *CHECKS], partition_key=key, instance=instance, resources={"storage": StorageResource()}
-    )
+        [etsy_pull, *CHECKS], partition_key=key, instance=instance, resources={"storage": StorageResource()},
+        raise_on_error=False,
+    )  # fmt: skip
+    assert not broken.success  # a blocking check failed: nothing downstream may build on these rows
     verdicts = {c.check_name: c.passed for c in broken.get_asset_check_evaluations()}
     assert verdicts["line_items_add_up"] is False
     assert verdicts["orders_keys_unique"] is True

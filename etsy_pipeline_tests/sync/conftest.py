@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -21,10 +22,13 @@ from etsy_pipeline.emulator.state import Config, EmulatorState
 from etsy_pipeline.etsy.client import RetryPolicy
 from etsy_pipeline.runtime import Runtime, open_runtime
 from etsy_pipeline.settings import Settings
+from etsy_pipeline.storage.cache import Cache
 from etsy_pipeline.storage.database import Database
+from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.sync.clients import EtsyAccess, build_access
 from etsy_pipeline.sync.connect import Connected, authorize, record_connection
 from etsy_pipeline.sync.runner import SyncResult, sync_shop
+from etsy_pipeline_tests.conftest import REDIS_URL
 
 
 @dataclass
@@ -139,7 +143,11 @@ def install(settings: Settings, db: Database, config: Config) -> Iterator[Instal
     _drop_raw(db)
     with BackgroundEmulator(config) as emulator:
         local = emulator_settings(settings, emulator.url).model_copy(update={"etsy_qps": 0, "etsy_qpd": 0})
-        with open_runtime(local, upgrade=False) as runtime:
+        with open_runtime(local, upgrade=False) as shared:
+            # A Redis namespace of this installation's own: ids restart at 1 in every test database, so sessions
+            # running at the same time must never read each other's cached shop 1.
+            cache = Cache(REDIS_URL, namespace=f"etsy-pipeline-test:{uuid.uuid4().hex}")
+            runtime = replace(shared, cache=cache, repos=Repositories.build(shared.db, cache, local))
             access = build_access(
                 local, runtime.repos.tokens, retry=RetryPolicy(attempts=8, base_seconds=0.01, cap_seconds=0.05)
             )
@@ -155,6 +163,7 @@ def install(settings: Settings, db: Database, config: Config) -> Iterator[Instal
                 yield Installation(emulator, runtime, access, shops)
             finally:
                 access.close()
+                cache.close()
     _drop_raw(db)
 
 

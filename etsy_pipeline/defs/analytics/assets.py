@@ -23,6 +23,7 @@ from etsy_pipeline.transform.analytics import (
     rebuild_segments,
     rebuild_shop_day,
 )
+from etsy_pipeline.transform.backfill import invalidate_analytics
 
 Rebuild = Callable[[Connection, date, Any], int]
 SPARK = "▁▂▃▄▅▆▇█"
@@ -87,6 +88,7 @@ def _run(
         for day in days:
             with runtime.db.engine.begin() as conn:
                 written += rebuild(conn, day, settings)
+        invalidate_analytics(runtime, None)  # cached analytics reads must not outlive the rebuild
         metadata: dict[str, Any] = {ROW_COUNT: written, "days": len(days)}
         if rebuild is SHOP_DAY:
             with runtime.db.engine.connect() as conn:

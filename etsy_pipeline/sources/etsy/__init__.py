@@ -1,8 +1,9 @@
 """The Etsy dlt source: one resource per entity of one shop, merged on primary keys into `etsy_raw`.
 
 - `shops`, `shop_sections`: small, refreshed every run. `listings`: a full scan per state (`shop.py`).
-- `receipts` and `payments` (`receipts.py`): incremental on `updated_timestamp` with a look-back window.
-- `ledger_entries`, and through them the receipts Etsy changed without stamping them (`ledger.py`).
+- `receipts` (`receipts.py`): incremental on `updated_timestamp` with a look-back window.
+- `ledger_entries`, every payment they refer to (`payments`, batched), and the receipts Etsy changed without
+  stamping them (`ledger.py`).
 - `reviews`: incremental on created time.
 
 The source does not keep its own state: it starts from the `cursors` it is given (stored in the database beside
@@ -23,14 +24,13 @@ from etsy_pipeline.etsy.auth import TokenManager
 from etsy_pipeline.etsy.client import EtsyClient
 from etsy_pipeline.sources.etsy.context import Pull
 from etsy_pipeline.sources.etsy.helpers import RunReport
-from etsy_pipeline.sources.etsy.ledger import ledger_payments_transformer, ledger_resource, reread_transformer
+from etsy_pipeline.sources.etsy.ledger import ledger_resource, payments_transformer, reread_transformer
 from etsy_pipeline.sources.etsy.pii import Encrypt
-from etsy_pipeline.sources.etsy.receipts import payments_transformer, receipts_resource
+from etsy_pipeline.sources.etsy.receipts import receipts_resource
 from etsy_pipeline.sources.etsy.settings import (
     DEFAULT_DEEP_REREAD_DAYS,
     DEFAULT_DEEP_REREAD_HOURS,
     DEFAULT_LOOKBACK_HOURS,
-    DEFAULT_PAYMENTS_DAYS,
     LISTING_STATES,
 )
 from etsy_pipeline.sources.etsy.shop import listings_resource, reviews_resource, sections_resource, shops_resource
@@ -45,7 +45,6 @@ def etsy_source(
     full: bool = False,
     cursors: Mapping[str, int] | None = None,
     lookback_hours: int = DEFAULT_LOOKBACK_HOURS,
-    payments_days: int = DEFAULT_PAYMENTS_DAYS,
     deep_reread_days: int = DEFAULT_DEEP_REREAD_DAYS,
     deep_reread_hours: int = DEFAULT_DEEP_REREAD_HOURS,
     listing_states: Sequence[str] = LISTING_STATES,
@@ -57,15 +56,14 @@ def etsy_source(
     receipts = receipts_resource(pull, deep_reread_days, deep_reread_hours)
     ledger = ledger_resource(pull, now)
     pending = [0]
-    ledger_payments = ledger_payments_transformer(pull, ledger, pending)
+    payments = payments_transformer(pull, ledger, pending)
     return [
         shops_resource(pull),
         sections_resource(pull),
         listings_resource(pull, listing_states),
         receipts,
-        payments_transformer(pull, receipts, payments_days),
         reviews_resource(pull, now),
         ledger,
-        ledger_payments,
-        reread_transformer(pull, ledger_payments, pending),
+        payments,
+        reread_transformer(pull, payments, pending),
     ]

@@ -1,4 +1,4 @@
-"""The payment ledger, and the receipts it shows changed without Etsy stamping them.
+"""The payment ledger, every payment it refers to, and the receipts it shows changed without Etsy stamping them.
 
 Etsy leaves a receipt's `updated_timestamp` alone when it is refunded (and for some cancellations), often weeks
 after the sale, far outside any look-back window. Every refund does leave a ledger entry (REFUND_GROSS, referring
@@ -24,6 +24,14 @@ from etsy_pipeline.sources.etsy.receipts import RECEIPT_HINTS, protected
 from etsy_pipeline.sources.etsy.settings import LEDGER_HISTORY_DAYS, LEDGER_WINDOW_DAYS, MAX_IDS
 
 log = logging.getLogger(__name__)
+
+
+PAYMENT_REFERENCES = {"shop_payment", "payment_adjustment"}
+
+
+def refers_to_payment(entry: Any) -> bool:
+    """A ledger entry `getPaymentAccountLedgerEntryPayments` can turn into a Payment: a sale or an adjustment."""
+    return isinstance(entry, dict) and (entry.get("reference_type") in PAYMENT_REFERENCES or adjusting(entry))
 
 
 def adjusting(entry: Any) -> bool:
@@ -68,21 +76,19 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
     return ledger_entries
 
 
-def ledger_payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) -> DltResource:
-    """The payments that new adjusting ledger entries refer to, into the `payments` table.
+def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) -> DltResource:
+    """Every payment the new ledger entries refer to (a sale, a refund), into the `payments` table.
 
-    `pending[0]` is shared with the re-read transformer: the ledger time before which everything is resolved.
+    One batch call per ledger page (up to 100 entries a call) instead of one call per receipt, and incremental
+    with the ledger, so every payment arrives, not only recent ones. `pending[0]` is shared with the re-read
+    transformer: the ledger time before which every follow-up is done, which the ledger cursor may not pass.
     """
 
-    @dlt.transformer(
-        name="ledger_payments", table_name="payments", primary_key="payment_id", write_disposition="merge",
-        data_from=ledger,
-    )  # fmt: skip
-    def ledger_payments(batch: Any) -> Iterator[Any]:
-        entries = [e for e in batch if adjusting(e)] if isinstance(batch, list) else []
+    @dlt.transformer(name="payments", primary_key="payment_id", write_disposition="merge", data_from=ledger)
+    def payments(batch: Any) -> Iterator[Any]:
+        entries = [e for e in batch if refers_to_payment(e)] if isinstance(batch, list) else []
         if not entries:
             return
-        # Until these entries' receipts are read again, the ledger cursor must not pass them.
         pending[0] = min(int(e.get("created_timestamp") or 0) for e in entries) - 1
         ids = [e["entry_id"] for e in entries]
         for chunk in (ids[i : i + MAX_IDS] for i in range(0, len(ids), MAX_IDS)):
@@ -104,16 +110,28 @@ def ledger_payments_transformer(pull: Pull, ledger: DltResource, pending: list[i
                 continue
             yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
 
-    return ledger_payments
+    return payments
+
+
+def _adjusted_since(payment: Any, since: int) -> bool:
+    adjustments = payment.get("payment_adjustments") if isinstance(payment, dict) else None
+    stamps = [a.get("created_timestamp") for a in adjustments or [] if isinstance(a, dict)]
+    return any(isinstance(t, int) and t >= since for t in stamps)
 
 
 def reread_transformer(pull: Pull, payments: DltResource, pending: list[int]) -> DltResource:
-    """Each receipt whose payment was adjusted, read again by id unless this run already read it."""
+    """Each receipt whose payment was adjusted in the ledger window just read, read again by id.
+
+    Only when receipts are read incrementally: a first or full read has every receipt as it is now anyway.
+    """
 
     @dlt.transformer(name="receipt_rereads", table_name="receipts", data_from=payments, **RECEIPT_HINTS)
     def receipt_rereads(batch: Any) -> Iterator[Any]:
         report = pull.report
-        wanted = {p.get("receipt_id") for p in batch if isinstance(p, dict)} if isinstance(batch, list) else set()
+        if pull.start("receipts") is None or not isinstance(batch, list):
+            return
+        since = pull.low("ledger_entries")
+        wanted = {p.get("receipt_id") for p in batch if _adjusted_since(p, since)}
         for receipt_id in sorted(r for r in wanted if isinstance(r, int) and r not in report.receipt_ids):
             if report.stopped:
                 report.cap("ledger_entries", pending[0])

@@ -1,4 +1,4 @@
-"""Receipts (with transactions, shipments and refunds as child tables) and their payments.
+"""Receipts, with transactions, shipments and refunds as child tables (their payments come through the ledger).
 
 Receipts are incremental on `updated_timestamp` through `min_last_modified`, re-reading a look-back window, pages
 oldest change first so the cursor moves page by page. Etsy does not stamp refunds and some cancellations: the
@@ -8,7 +8,6 @@ anything else. Buyer personal data is replaced by ciphertext before anything is 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,34 +87,3 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
             pull.stop(exc)
 
     return receipts
-
-
-def _needs_payment(pull: Pull, receipt: dict[str, Any], recent: float) -> bool:
-    """One call per receipt, so only for recent receipts whose money may have moved since the last run."""
-    if receipt.get("status") == "canceled" or receipt["created_timestamp"] < recent:
-        return False
-    since = pull.start("receipts")
-    if since is None:
-        return True
-    refunded = [f.get("created_timestamp", 0) for f in receipt.get("refunds") or [] if isinstance(f, dict)]
-    return bool(receipt["updated_timestamp"] > since or any(isinstance(t, int) and t > since for t in refunded))
-
-
-def payments_transformer(pull: Pull, receipts: DltResource, payments_days: int) -> DltResource:
-    @dlt.transformer(name="payments", primary_key="payment_id", write_disposition="merge", data_from=receipts)
-    def payments(batch: Any) -> Iterator[Any]:
-        report = pull.report
-        recent = (report.receipts_high or time.time()) - payments_days * 86_400
-        for receipt in batch if isinstance(batch, list) else []:
-            if report.stopped:
-                return
-            if not _needs_payment(pull, receipt, recent):
-                continue
-            try:
-                page = pull.get(f"/shops/{pull.shop_id}/receipts/{receipt['receipt_id']}/payments")
-            except STOPS as exc:
-                pull.stop(exc)
-                return
-            yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
-
-    return payments

@@ -8,7 +8,6 @@ PAGE_LIMIT = 100
 MAX_OFFSET = 12_000
 EARLIEST = 946_684_800  # 2000-01-01: Etsy's minimum for every timestamp filter
 DEFAULT_LOOKBACK_HOURS = 72
-DEFAULT_PAYMENTS_DAYS = 7  # one call per receipt: a week of recent orders keeps fees and net current
 LEDGER_WINDOW_DAYS = 365  # windows with more than 12,000 entries are split further
 LEDGER_HISTORY_DAYS = 3 * 365  # how far back a first read of the ledger goes
 MAX_IDS = 100  # ids per batch call (getPaymentAccountLedgerEntryPayments, getPayments)
