@@ -32,16 +32,8 @@ QUOTA_WARN = 0.9
 SYNC_LAG_WARN_HOURS = 12  # two missed 6-hour pulls
 BACKLOG_WARN_MINUTES = 60
 SAMPLE_KEEP_DAYS = 90
-CHECKS = (
-    "slow_queries",
-    "connections",
-    "table_growth",
-    "index_usage",
-    "cache_hit_ratio",
-    "etsy_quota",
-    "sync_lag",
-    "push_backlog",
-)
+CHECKS: tuple[str, ...] = ("slow_queries", "connections", "table_growth", "index_usage", "cache_hit_ratio")
+CHECKS += ("etsy_quota", "sync_lag", "push_backlog")
 
 _STATEMENTS = """
 SELECT calls, round(mean_exec_time::numeric, 1)::float AS ms, query FROM pg_stat_statements
@@ -157,17 +149,13 @@ def slow_queries(conn: Connection) -> Check:
                 rows = _rows(conn, _STATEMENTS, slow=SLOW_MS)
             source = "pg_stat_statements"
         except DBAPIError:  # installed but not in shared_preload_libraries
-            rows, source = _running(conn), "pg_stat_activity"
+            rows, source = _rows(conn, _RUNNING, slow=SLOW_MS), "pg_stat_activity"
     else:
-        rows, source = _running(conn), "pg_stat_activity"
+        rows, source = _rows(conn, _RUNNING, slow=SLOW_MS), "pg_stat_activity"
     for row in rows:
         row["query"] = mask(row["query"] or "")
     found = [f"{r['ms']:.0f} ms: {r['query'][:80]}" for r in rows]
     return Check({"source": source, "threshold_ms": SLOW_MS, "queries": rows}, found[:5])
-
-
-def _running(conn: Connection) -> list[dict[str, Any]]:
-    return _rows(conn, _RUNNING, slow=SLOW_MS)
 
 
 def connections(conn: Connection, db: Database) -> Check:
