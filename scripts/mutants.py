@@ -40,6 +40,7 @@ class Mutation:
 
 SYNC = "etsy_pipeline_tests/sync"
 PUSH = "etsy_pipeline_tests/push"
+SHAPE = "etsy_pipeline_tests/transform"
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "lookback-zero",
@@ -122,6 +123,64 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            WHERE o.status <> 'canceled'\n            GROUP BY o.etsy_buyer_user_id",
         "            GROUP BY o.etsy_buyer_user_id",
         (f"{SYNC}/test_sync.py::test_an_unstamped_change_inside_the_look_back_window_is_read_again",),
+    ),
+    Mutation(
+        "sync-leaves-cache-stale",
+        "a sync (and any write) makes the cached reads of its shop stale",
+        "etsy_pipeline/storage/cache.py",
+        "        self._call(bump)\n\n    def invalidate_user",
+        "        pass\n\n    def invalidate_user",
+        (
+            f"{SYNC}/test_cache_after_sync.py::test_reads_through_the_repositories_after_a_sync_serve_what_the_sync_wrote",
+        ),
+    ),
+    Mutation(
+        "buyer-name-dropped",
+        "buyer personal data is kept, encrypted",
+        "etsy_pipeline/sources/etsy/pii.py",
+        'record["buyer_name_encrypted"] = encrypt(name) if isinstance(name, str) and name else None',
+        'record["buyer_name_encrypted"] = None',
+        (f"{SYNC}/test_pii.py::test_buyer_data_in_core_decrypts_to_the_emulators_buyers",),
+    ),
+    Mutation(
+        "buyer-data-in-clear-text",
+        "buyer personal data never reaches the database in clear text",
+        "etsy_pipeline/sources/etsy/pii.py",
+        "    address = {k: record.pop(k, None) for k in ADDRESS_FIELDS}",
+        "    address = {k: record.get(k) for k in ADDRESS_FIELDS}",
+        (f"{SYNC}/test_pii.py::test_no_buyer_data_is_stored_in_clear_text",),
+    ),
+    Mutation(
+        "low-stock-strict",
+        "an offering exactly at the low-stock threshold is an alert",
+        "etsy_pipeline/transform/analytics.py",
+        "          AND i.quantity <= coalesce(s.low_stock_threshold, :default)",
+        "          AND i.quantity < coalesce(s.low_stock_threshold, :default)",
+        (f"{SHAPE}/test_inventory_alerts.py::test_an_offering_exactly_at_the_threshold_is_a_low_stock_alert",),
+    ),
+    Mutation(
+        "spend-ignores-refunds",
+        "a customer's lifetime spend takes refunds off",
+        "etsy_pipeline/transform/core.py",
+        "                sum(o.grandtotal - o.refunded_amount) AS total_spent,",
+        "                sum(o.grandtotal) AS total_spent,",
+        (f"{SHAPE}/test_customers.py::test_core_customers_leave_out_canceled_orders_and_take_refunds_off_the_spend",),
+    ),
+    Mutation(
+        "analytics-customers-count-canceled",
+        "the analytics customer snapshots leave canceled orders out",
+        "etsy_pipeline/transform/analytics.py",
+        "o.etsy_created_at < b.hi AND o.status <> 'canceled'",
+        "o.etsy_created_at < b.hi",
+        (f"{SHAPE}/test_customers.py::test_analytics_customers_as_of_a_day_per_customer",),
+    ),
+    Mutation(
+        "backfill-leaves-cache-stale",
+        "a backfill of every shop refreshes their cached analytics reads",
+        "etsy_pipeline/transform/backfill.py",
+        "    for shop_id in shop_ids:\n        runtime.cache.invalidate_shop(shop_id)",
+        "    for shop_id in shop_ids:\n        pass",
+        (f"{SHAPE}/test_backfill.py::test_a_backfill_of_every_shop_refreshes_cached_daily_metrics",),
     ),
     Mutation(
         "push-conflict-ignored",

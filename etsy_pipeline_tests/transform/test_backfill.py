@@ -36,7 +36,7 @@ def test_a_backfill_of_one_shop_refreshes_its_cached_daily_metrics(prepared: Pre
     assert _served(prepared, day) == _built(prepared, day)
 
 
-def test_bug_a_backfill_of_every_shop_must_refresh_cached_daily_metrics(prepared: Prepared) -> None:
+def test_a_backfill_of_every_shop_refreshes_cached_daily_metrics(prepared: Prepared) -> None:
     """Fails today: `transform/backfill.py` invalidates the cache only for the shops it was given
     (`for shop_id in shop_ids or []`), so a backfill of every shop leaves each shop's cached metrics stale
     for the analytics TTL (an hour by default)."""
