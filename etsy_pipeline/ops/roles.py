@@ -111,10 +111,11 @@ def grant_analyst(
             raise RoleError(f"role {role} owns the pipeline or bypasses row-level security: it cannot be an analyst")
         user_id = _user_id(conn, user_email) if user_email else None
         secret = f" PASSWORD '{_verifier(conn, role, password)}'" if password else ""
+        # exec_driver_sql: a SCRAM verifier holds ':' and '$', which text() would read as bind parameters.
         if flags is None:
-            conn.execute(text(f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS{secret}"))
+            conn.exec_driver_sql(f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS{secret}")
         elif secret:
-            conn.execute(text(f"ALTER ROLE {quoted}{secret}"))
+            conn.exec_driver_sql(f"ALTER ROLE {quoted}{secret}")
         _revoke_outside_analytics(conn, quoted)
         conn.execute(
             text(
