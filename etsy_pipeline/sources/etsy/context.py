@@ -18,7 +18,7 @@ from etsy_pipeline.etsy.auth import TokenManager
 from etsy_pipeline.etsy.client import EtsyClient
 from etsy_pipeline.etsy.errors import NeedsReauthorization, QuotaExhausted
 from etsy_pipeline.sources.etsy import validation
-from etsy_pipeline.sources.etsy.helpers import RunReport
+from etsy_pipeline.sources.etsy.helpers import Cursor, RunReport, Window
 from etsy_pipeline.sources.etsy.pii import Encrypt
 from etsy_pipeline.sources.etsy.settings import EARLIEST, PAGE_LIMIT, QUARANTINE_TABLE
 
@@ -95,6 +95,12 @@ class Pull:
             "quarantined_at": datetime.now(UTC).isoformat(),
         }
         return dlt.mark.with_hints(row, QUARANTINE_HINTS, create_table_variant=True)
+
+    def advance(self, resource: str, cursor: Cursor, window: Window, records: list[Any], done: bool, key: str) -> None:
+        """Move the resource's cursor past this page (see `Cursor`) and report how far it got."""
+        cursor.page(window, records, done, key)
+        if cursor.value is not None:
+            self.report.cursors[resource] = cursor.value
 
     def with_shop(self, records: list[Any]) -> list[Any]:
         return [r | {"shop_id": self.shop_id} if isinstance(r, dict) else r for r in records]

@@ -67,9 +67,7 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
                     pull.client, pull.tokens, path, window, low_param="min_created", high_param="max_created"
                 ):
                     yield from pull.checked("ledger_entries", validation.LEDGER, "entry_id", pull.with_shop(records))
-                    cursor.page(part, records, done, "created_timestamp")
-                    if cursor.value is not None:
-                        report.cursors["ledger_entries"] = cursor.value
+                    pull.advance("ledger_entries", cursor, part, records, done, "created_timestamp")
         except STOPS as exc:
             pull.stop(exc)
 

@@ -79,9 +79,7 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
                 if report.stopped:  # the page's payments did not all come: resume from before this page
                     return
                 # Records sharing the page's newest second with the next page are re-read through the look-back.
-                cursor.page(window, records, done, "updated_timestamp")
-                if cursor.value is not None:
-                    report.cursors["receipts"] = cursor.value
+                pull.advance("receipts", cursor, window, records, done, "updated_timestamp")
             yield from _deep(high)
         except STOPS as exc:
             pull.stop(exc)

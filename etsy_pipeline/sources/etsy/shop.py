@@ -98,9 +98,7 @@ def reviews_resource(pull: Pull, now: float) -> DltResource:
                 low_param="min_created", high_param="max_created", max_count=NEWEST_FIRST_WINDOW,
             ):  # fmt: skip
                 yield from pull.checked("reviews", validation.REVIEW, "transaction_id", records)
-                cursor.page(window, records, done, "created_timestamp")
-                if cursor.value is not None:
-                    report.cursors["reviews"] = cursor.value
+                pull.advance("reviews", cursor, window, records, done, "created_timestamp")
         except STOPS as exc:
             pull.stop(exc)
 
