@@ -40,7 +40,7 @@ def _one_line(handler: Handler) -> Handler:
         except ValueError as exc:  # a non-empty target, a URL that is not PostgreSQL's (SettingsError)
             err_console.print(f"error: {redact_secrets(str(exc))}", markup=False)
             return EXIT_BAD_INPUT
-        except FileNotFoundError as exc:
+        except OSError as exc:  # a missing backup or manifest, a directory we may not write
             err_console.print(f"error: {exc}", markup=False)
             return EXIT_BAD_INPUT
         except DBAPIError as exc:

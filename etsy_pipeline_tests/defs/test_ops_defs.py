@@ -21,6 +21,7 @@ from etsy_pipeline.ops import backup
 from etsy_pipeline.ops.health import CHECKS
 from etsy_pipeline.settings import get_settings
 from etsy_pipeline.storage.database import Database
+from etsy_pipeline_tests.sync.conftest import Installation
 
 # Tables that hold rows: pg_tables lists partitioned parents too, whose rows live in their partitions.
 ORDINARY_TABLES = """
@@ -128,3 +129,24 @@ def test_db_health_materializes_with_one_warn_check_per_figure(
         skip = "'pg_catalog', 'information_schema', 'monitoring'"
         tables = conn.execute(text(ORDINARY_TABLES.format(skip=skip))).scalar()
     assert sampled == tables
+
+
+def test_db_health_metadata_holds_no_buyer_data_or_token(
+    configured: Installation, instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Synced shops (buyers, messages, tokens in the database), then every metadata value of the run, scanned."""
+    assert {r.status for r in configured.sync_all()} == {"succeeded"}
+    monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "backups"))
+    get_settings.cache_clear()
+    result = dg.materialize([db_health], instance=instance, resources={"storage": StorageResource()})
+    assert result.success
+    records = instance.get_records_for_run(result.run_id).records
+    text_of_run = json.dumps([str(r.event_log_entry.dagster_event) for r in records if r.event_log_entry.dagster_event])
+    assert "sync_lag" in text_of_run and str(configured.shops[0].etsy_shop_id) in text_of_run
+    receipts = list(configured.state.world.receipts.values())
+    needles = {r.address.name for r in receipts} | {r.address.first_line for r in receipts}
+    needles |= {r.message_from_buyer for r in receipts if r.message_from_buyer}
+    for shop in configured.shops:
+        pair = configured.runtime.repos.tokens.get(shop.user_id)
+        needles |= {pair.access_token, pair.refresh_token, shop.email}
+    assert not [n for n in needles if n in text_of_run]

@@ -263,3 +263,17 @@ def test_an_empty_etsy_secret_is_unset(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert settings.etsy_api_keystring is None and settings.etsy_shared_secret is None
     monkeypatch.setenv("ETSY_API_KEYSTRING", "abc123")
     assert load_settings().etsy_api_keystring is not None
+
+
+def test_a_missing_backup_or_an_unwritable_directory_is_one_line(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "etsy_pipeline-nothing.dump"
+    assert run_cli(monkeypatch, database_url, "backup", "verify", str(missing)) == 2
+    assert run_cli(monkeypatch, database_url, "restore", str(missing), "--database-url", database_url) == 2
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    assert run_cli(monkeypatch, database_url, "backup", "--to", str(blocker / "backups")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+    assert str(missing) in err[0] and str(missing) in err[1]
