@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from etsy_pipeline.settings import Settings, load_settings
 from etsy_pipeline.storage import migrate
@@ -62,6 +63,8 @@ def db(session_db: Database) -> Iterator[Database]:
     """The test database, emptied after each test (repositories commit, so rollback would not do)."""
     yield session_db
     truncate_owned_tables(session_db.engine)
+    with session_db.engine.begin() as conn:  # dlt's schemas too: a test's raw rows never meet the next test
+        conn.execute(text("DROP SCHEMA IF EXISTS etsy_raw, etsy_raw_staging CASCADE"))
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from etsy_pipeline.storage.crypto import ensure_private_dir
+
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = "etsy_pipeline"
@@ -40,7 +42,7 @@ class EmbeddedPostgres:
         _ensure_runtime_dir()
         from pgserver import get_server  # type: ignore[attr-defined]
 
-        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self.pgdata.parent)  # DATA_DIR holds the database, the key and dlt's files: owner only
         log.info("starting embedded PostgreSQL in %s", self.pgdata)
         self._server = get_server(self.pgdata, cleanup_mode="stop")
         self._create_database()

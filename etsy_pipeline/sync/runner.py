@@ -27,6 +27,7 @@ from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sources.etsy import etsy_source
 from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.storage.crypto import cipher_from_settings
+from etsy_pipeline.storage.keys import empty_staging
 from etsy_pipeline.storage.models import Shop, SyncRun
 from etsy_pipeline.sync import workdir as wd
 from etsy_pipeline.sync.clients import EtsyAccess
@@ -201,6 +202,7 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
         pipeline.normalize()
         result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
         loads = list(pipeline.load().loads_ids)
+        empty_staging(runtime.db)  # the staging copy of the merge holds buyer ciphertext: keep none of it
     result.timings["load"], step = round(time.perf_counter() - step, 3), time.perf_counter()
     complete_load = loads[-1] if report.listing_scan_complete and loads else None
     shaped = _shape(runtime, shop_id, etsy_shop_id, complete_load, report.reached())

@@ -18,6 +18,7 @@ from typing import Any
 import dlt
 
 from etsy_pipeline.runtime import Runtime
+from etsy_pipeline.storage.crypto import ensure_private_dir
 from etsy_pipeline.storage.database import libpq_url
 
 RAW_DATASET = "etsy_raw"
@@ -41,7 +42,8 @@ def shop_dir(runtime: Runtime, etsy_shop_id: int) -> Path:
 
 
 def run_pipeline(runtime: Runtime, etsy_shop_id: int, workdir: Path) -> dlt.Pipeline:
-    workdir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(runtime.settings.data_dir.resolve())
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=f"etsy_shop_{etsy_shop_id}",
         destination=dlt.destinations.postgres(dlt_credentials(runtime.db.url)),

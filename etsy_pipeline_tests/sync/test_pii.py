@@ -169,7 +169,7 @@ def test_key_rotation_keeps_buyer_data_readable_under_the_new_key_alone(tiny: In
         rotated.access.close()
 
 
-def test_bug_key_rotation_must_reencrypt_the_buyer_data_kept_in_etsy_raw(tiny: Installation) -> None:
+def test_key_rotation_reencrypts_the_buyer_data_kept_in_etsy_raw(tiny: Installation) -> None:
     """DESIGN.md: every copy of a ciphertext (core, etsy_raw, staging, quarantine) follows key rotation.
     Fails today: `storage/keys.py` ENCRYPTED_COLUMNS lists core tables only, so etsy_raw.receipts keeps the
     buyers' names, addresses and messages under the old key."""

@@ -91,6 +91,8 @@ class ListingRepository(Repository):
         """Listings of the user's shops matching `query` (web-search syntax), best match first."""
         if not query or not query.strip():
             raise InvalidArgumentError("query must not be empty")
+        if "\x00" in query:  # PostgreSQL refuses NUL in text; say so instead of failing inside the driver
+            raise InvalidArgumentError("query must not contain a NUL byte")
         check_limit(limit, 100)
         tsquery = func.websearch_to_tsquery("english", query)
         rank = func.ts_rank_cd(Listing.search_vector, tsquery).label("rank")

@@ -65,6 +65,8 @@ def test_search_ranks_title_matches_first_and_stays_in_the_users_shops(db: Datab
     assert repos.listings.search(alice.id, "mug -handle", shop_id=shop.id)[0].listing.id == in_tags
     with pytest.raises(InvalidArgumentError, match="query must not be empty"):
         repos.listings.search(alice.id, "  ")
+    with pytest.raises(InvalidArgumentError, match="must not contain a NUL byte"):
+        repos.listings.search(alice.id, "mug\x00")
 
 
 def test_low_stock_uses_argument_then_shop_setting_then_default(db: Database, repos: Repositories) -> None:
