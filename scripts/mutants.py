@@ -183,6 +183,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         (f"{SHAPE}/test_backfill.py::test_a_backfill_of_every_shop_refreshes_cached_daily_metrics",),
     ),
     Mutation(
+        "rotation-skips-raw",
+        "key rotation reaches every copy of a ciphertext, etsy_raw and its quarantine included",
+        "etsy_pipeline/storage/keys.py",
+        "    for table, columns in _raw_columns(db, RAW_SCHEMA).items():",
+        "    for table, columns in {}.items():",
+        (f"{SYNC}/test_pii.py::test_key_rotation_reencrypts_the_buyer_data_kept_in_etsy_raw",),
+    ),
+    Mutation(
+        "rotation-skips-customers",
+        "key rotation reaches the buyer data kept per customer",
+        "etsy_pipeline/storage/keys.py",
+        '    Customer: ("name_encrypted", "email_encrypted"),\n',
+        "",
+        ("etsy_pipeline_tests/storage/test_keys.py::test_rotation_puts_every_buyer_value_under_the_new_key",),
+    ),
+    Mutation(
         "push-conflict-ignored",
         "a field Etsy changed since the user saw it is a conflict: Etsy wins, nothing is written",
         "etsy_pipeline/push/listings.py",
