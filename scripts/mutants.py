@@ -199,6 +199,27 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("etsy_pipeline_tests/storage/test_keys.py::test_rotation_puts_every_buyer_value_under_the_new_key",),
     ),
     Mutation(
+        "account-by-typed-email",
+        "a user is Etsy's account, never the e-mail typed: another account's e-mail is refused",
+        "etsy_pipeline/storage/repositories/users.py",
+        "                if by_email.etsy_user_id is not None or by_etsy is not None:",
+        "                if False:",
+        (
+            "etsy_pipeline_tests/sync/test_connect.py::test_another_accounts_email_is_refused_and_nothing_is_overwritten",
+        ),
+    ),
+    Mutation(
+        "analyst-scope-ignored",
+        "an analyst scoped to a user sees only that user's shops",
+        "migrations/versions/0006_analyst_roles.py",
+        "                       WHERE a.role_name = who AND (a.user_id IS NULL OR a.user_id = s.user_id))",
+        "                       WHERE a.role_name = who)",
+        (
+            "etsy_pipeline_tests/ops/test_roles.py::"
+            "test_analysts_read_analytics_only_and_scoped_ones_only_their_users_shops",
+        ),
+    ),
+    Mutation(
         "push-conflict-ignored",
         "a field Etsy changed since the user saw it is a conflict: Etsy wins, nothing is written",
         "etsy_pipeline/push/listings.py",
