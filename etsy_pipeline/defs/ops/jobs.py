@@ -8,8 +8,9 @@ from etsy_pipeline.storage import migrate
 
 @dg.op
 def check_schema_at_head(context: dg.OpExecutionContext, storage: StorageResource) -> str:
-    """Apply pending migrations (the resource does) and report the revision the database is at."""
+    """Apply pending migrations and report the revision the database is at."""
     with storage.open() as runtime:
+        migrate.upgrade(runtime.db.url)  # always, whatever this process did before
         revision = migrate.current(runtime.db.url)
     head = migrate.head()
     if revision != head:
