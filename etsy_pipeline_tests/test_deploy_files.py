@@ -229,7 +229,8 @@ def _values() -> dict[str, Any]:
 def render_helm_instance(values: dict[str, Any]) -> dict[str, Any]:
     """The dagster.yaml that Dagster's chart renders from these values, for the parts they set (after the
     chart's templates/configmap-instance.yaml and helpers/instance/*.tpl): storage, run launcher, run
-    coordinator, compute logs, run monitoring and retries. Helm cannot run here; Dagster's schemas can."""
+    coordinator, compute logs, run monitoring and retries, op pools. Helm cannot run here; Dagster's schemas can.
+    (The values themselves passed the chart's values.schema.json, checked once outside the suite.)"""
     pg = values["postgresql"]
     postgres_db = {
         "username": pg["postgresqlUsername"],
@@ -257,7 +258,9 @@ def render_helm_instance(values: dict[str, Any]) -> dict[str, Any]:
             "container_config": k8s["runK8sConfig"]["containerConfig"],
         },
     }
-    queued = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+    coordinator = values["dagsterDaemon"]["runCoordinator"]
+    queued = coordinator.get("config", {}).get("queuedRunCoordinator", {})
+    runs, pools = values["concurrency"]["runs"], values["concurrency"]["pools"]
     monitoring = values["dagsterDaemon"]["runMonitoring"]
     custom_logs = values["computeLogManager"]["config"]["customComputeLogManager"]
     return {
@@ -265,10 +268,16 @@ def render_helm_instance(values: dict[str, Any]) -> dict[str, Any]:
         "run_launcher": {"module": "dagster_k8s", "class": "K8sRunLauncher", "config": launcher_config},
         "run_coordinator": {
             "module": "dagster._core.run_coordinator",
-            "class": "QueuedRunCoordinator",
+            "class": coordinator["type"],
+            # With `concurrency` enabled the chart leaves the coordinator's own limits out unless they are set
+            # (and Dagster refuses both): render what is set, for the instance to reject.
             "config": {
-                "max_concurrent_runs": queued["maxConcurrentRuns"],
-                "tag_concurrency_limits": queued["tagConcurrencyLimits"],
+                key: queued[name]
+                for key, name in (
+                    ("max_concurrent_runs", "maxConcurrentRuns"),
+                    ("tag_concurrency_limits", "tagConcurrencyLimits"),
+                )
+                if queued.get(name)
             },
         },
         "compute_logs": {
@@ -282,12 +291,20 @@ def render_helm_instance(values: dict[str, Any]) -> dict[str, Any]:
             "poll_interval_seconds": monitoring["pollIntervalSeconds"],
         },
         "run_retries": {"enabled": True, "max_retries": values["dagsterDaemon"]["runRetries"]["maxRetries"]},
+        "concurrency": {
+            "runs": {
+                "max_concurrent_runs": runs["maxConcurrentRuns"],
+                "tag_concurrency_limits": runs["tagConcurrencyLimits"],
+            },
+            "pools": {"default_limit": pools["defaultLimit"], "granularity": pools["granularity"]},
+        },
         "telemetry": {"enabled": values["telemetry"]["enabled"]},
     }
 
 
 def test_helm_values_render_an_instance_dagster_accepts(dagster_pg_env: None, tmp_path: Path) -> None:
     values = _values()
+    assert values["concurrency"]["enabled"] is True  # else the chart renders no `concurrency` block
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     assert values["postgresql"]["enabled"] is False and values["redis"]["enabled"] is False  # external services
     (deployment,) = values["dagster-user-deployments"]["deployments"]
@@ -318,6 +335,9 @@ def test_helm_values_render_an_instance_dagster_accepts(dagster_pg_env: None, tm
         assert type(instance.compute_log_manager).__name__ == "LocalComputeLogManager"
         assert instance.run_monitoring_enabled
         assert _instance_limits(instance) == PARTITION_LIMIT  # one run per shop partition, as in dagster.yaml
+        with _root_instance(tmp_path) as compose_default:  # the Etsy pool as dagster.yaml sets it
+            pools = instance.get_concurrency_config().pool_config
+            assert pools.default_pool_limit == compose_default.get_concurrency_config().pool_config.default_pool_limit
     # Run pods and the webserver share the volume the step logs are written to.
     logs_dir = rendered["compute_logs"]["config"]["base_dir"]
     for mounts in (values["dagsterWebserver"]["volumeMounts"], rendered["run_launcher"]["config"]["volume_mounts"]):
