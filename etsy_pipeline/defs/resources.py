@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
-from sqlalchemy import text
 
 from etsy_pipeline.runtime import Runtime, open_runtime
 from etsy_pipeline.settings import get_settings
@@ -35,12 +34,6 @@ class StorageResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         with open_runtime(settings, upgrade=self.apply_migrations and target not in _MIGRATED) as runtime:
             _MIGRATED.add(target)
             yield runtime
-
-
-def scalar(storage: StorageResource, sql: str) -> int:
-    """One number from the database, for asset checks (`:tz` is the analytics time zone)."""
-    with storage.open() as runtime, runtime.db.engine.connect() as conn:
-        return int(conn.execute(text(sql), {"tz": runtime.settings.analytics_timezone}).scalar() or 0)
 
 
 def shared_resources() -> dict[str, object]:

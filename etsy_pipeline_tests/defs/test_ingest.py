@@ -91,6 +91,14 @@ def test_a_shop_partition_materializes_with_metadata_and_checks(
     verdicts = {c.check_name: c.passed for c in broken.get_asset_check_evaluations()}
     assert verdicts["line_items_add_up"] is False
     assert verdicts["orders_keys_unique"] is True
+    other = str(configured.shops[1].etsy_shop_id)  # the broken order is the first shop's
+    instance.add_dynamic_partitions("etsy_shops", [other])
+    elsewhere = dg.materialize(
+        [etsy_pull, *CHECKS], partition_key=other, instance=instance, resources={"storage": StorageResource()}
+    )
+    scoped = {c.check_name: c for c in elsewhere.get_asset_check_evaluations()}
+    assert scoped["line_items_add_up"].passed  # a check looks at the shop its run built
+    assert scoped["line_items_add_up"].metadata["shop"].value == other
 
 
 def test_a_failing_shop_fails_only_its_own_run(configured: Installation, instance: dg.DagsterInstance) -> None:

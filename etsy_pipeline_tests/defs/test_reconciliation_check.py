@@ -11,7 +11,7 @@ from etsy_pipeline_tests.sync.conftest import Installation
 
 
 def _evaluate() -> dg.AssetCheckResult:
-    result = orders_match_etsy(StorageResource())
+    result = orders_match_etsy(dg.build_asset_check_context(), StorageResource())
     assert isinstance(result, dg.AssetCheckResult)
     return result
 

@@ -1,27 +1,39 @@
 """Asset checks on the shaped tables: core against Etsy's totals, keys unique, line items adding up, no orphans,
-an empty quarantine. The integrity checks are blocking: in a run that also builds analytics, a failed one stops
-analytics from building on broken core rows."""
+an empty quarantine (the SQL lives in `transform/integrity.py`). In a pull run each check looks at the shop its run
+built; run on its own, at every shop. The integrity checks are blocking: a failed one stops anything downstream in
+the same run from building on broken core rows."""
 
 import dagster as dg
 
-from etsy_pipeline.defs.resources import StorageResource, scalar
+from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.sync.reconcile import latest_by_shop
+from etsy_pipeline.transform import integrity
 
 ORDERS = dg.AssetKey(["core", "orders"])
 ITEMS = dg.AssetKey(["core", "order_items"])
 RAW_RECEIPTS = dg.AssetKey(["etsy_raw", "receipts"])
 
 
+def _shop(context: dg.AssetCheckExecutionContext) -> int | None:
+    """The shop partition the run built (an Etsy shop id), or None when the check runs on its own."""
+    return int(context.partition_key) if context.has_partition_key else None
+
+
+def _integrity(context: dg.AssetCheckExecutionContext, storage: StorageResource, name: str) -> dg.AssetCheckResult:
+    shop = _shop(context)
+    with storage.open() as runtime, runtime.db.engine.connect() as conn:
+        found = integrity.count(conn, name, shop)
+    return dg.AssetCheckResult(passed=found == 0, metadata={name: found, "shop": str(shop) if shop else "all"})
+
+
 @dg.asset_check(asset=ORDERS, description="Every Etsy receipt appears once in core.orders.", blocking=True)
-def orders_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
-    duplicates = scalar(storage, "SELECT count(*) - count(DISTINCT etsy_receipt_id) FROM core.orders")
-    return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
+def orders_keys_unique(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+    return _integrity(context, storage, "duplicate_orders")
 
 
 @dg.asset_check(asset=ITEMS, description="Every Etsy transaction appears once in core.order_items.", blocking=True)
-def order_items_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
-    duplicates = scalar(storage, "SELECT count(*) - count(DISTINCT etsy_transaction_id) FROM core.order_items")
-    return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
+def order_items_keys_unique(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+    return _integrity(context, storage, "duplicate_line_items")
 
 
 @dg.asset_check(
@@ -29,40 +41,21 @@ def order_items_keys_unique(storage: StorageResource) -> dg.AssetCheckResult:
     description="Each order's line items (price x quantity, less discounts) add up to its subtotal.",
     blocking=True,
 )
-def line_items_add_up(storage: StorageResource) -> dg.AssetCheckResult:
-    wrong = scalar(
-        storage,
-        """
-        SELECT count(*) FROM core.orders o
-        WHERE o.subtotal <> coalesce((SELECT sum(i.price * i.quantity) FROM core.order_items i
-                                      WHERE i.order_id = o.id), 0) - o.discount_amt
-        """,
-    )
-    return dg.AssetCheckResult(passed=wrong == 0, metadata={"orders_not_adding_up": wrong})
+def line_items_add_up(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+    return _integrity(context, storage, "orders_not_adding_up")
 
 
 @dg.asset_check(
     asset=ITEMS, description="No line item without its order, and none pointing at an unknown listing.", blocking=True
 )
-def no_orphan_line_items(storage: StorageResource) -> dg.AssetCheckResult:
-    orphans = scalar(
-        storage,
-        """
-        SELECT count(*) FROM core.order_items i
-        WHERE NOT EXISTS (SELECT 1 FROM core.orders o WHERE o.id = i.order_id)
-           OR (i.etsy_listing_id IS NOT NULL AND i.listing_id IS NULL)
-        """,
-    )
-    return dg.AssetCheckResult(passed=orphans == 0, metadata={"orphans": orphans})
+def no_orphan_line_items(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+    return _integrity(context, storage, "orphan_line_items")
 
 
 @dg.asset_check(asset=RAW_RECEIPTS, description="Records Etsy sent that did not fit wait in etsy_raw.quarantine.")
-def quarantine_empty(storage: StorageResource) -> dg.AssetCheckResult:
-    exists = scalar(
-        storage,
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'etsy_raw' AND table_name = 'quarantine'",
-    )
-    waiting = scalar(storage, "SELECT count(*) FROM etsy_raw.quarantine") if exists else 0
+def quarantine_empty(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+    with storage.open() as runtime, runtime.db.engine.connect() as conn:
+        waiting = integrity.quarantined(conn, _shop(context))
     return dg.AssetCheckResult(
         passed=waiting == 0, severity=dg.AssetCheckSeverity.WARN, metadata={"quarantined_records": waiting}
     )
@@ -72,9 +65,10 @@ def quarantine_empty(storage: StorageResource) -> dg.AssetCheckResult:
     asset=ORDERS,
     description="Core holds as many orders and listings as Etsy reports (each shop's latest pull compared them).",
 )
-def orders_match_etsy(storage: StorageResource) -> dg.AssetCheckResult:
+def orders_match_etsy(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+    shop = _shop(context)
     with storage.open() as runtime, runtime.db.engine.connect() as conn:
-        latest = latest_by_shop(conn)
+        latest = {k: v for k, v in latest_by_shop(conn).items() if shop is None or k == shop}
     short = sorted(shop for shop, run in latest.items() if run["status"] == "incomplete")
     table = {
         str(shop): {entity: f"{c['core']:,} of {c['etsy']:,}" for entity, c in run["counts"].items()}
