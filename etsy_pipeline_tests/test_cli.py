@@ -11,7 +11,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from etsy_pipeline import cli
-from etsy_pipeline.demo import run_demo
+from etsy_pipeline.demo import DEMO_EMULATOR, run_demo
+from etsy_pipeline.emulator.state import EmulatorState
 from etsy_pipeline.settings import Settings, get_settings
 from etsy_pipeline.storage import migrate
 from etsy_pipeline.storage.database import Database
@@ -63,6 +64,7 @@ def test_demo_runs_the_pipeline_and_is_repeatable(settings: Settings, db: Databa
 def test_demo_command_runs_on_embedded_postgres_without_configuration(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TOKEN_ENCRYPTION_KEY"}}
     env["DATA_DIR"] = str(tmp_path / "data")
+    env["LOG_LEVEL"] = "DEBUG"  # the most the program ever says: still no buyer data, no token, no key
     result = subprocess.run(
         [sys.executable, "-m", "etsy_pipeline.cli", "demo"],
         cwd=tmp_path,
@@ -78,6 +80,16 @@ def test_demo_command_runs_on_embedded_postgres_without_configuration(tmp_path: 
     assert "incremental sync after one simulated day" in result.stdout
     assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
     assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()  # stopped cleanly on exit
+    said = result.stdout + result.stderr
+    world = EmulatorState(DEMO_EMULATOR)  # the same seed: the buyers and keys the demo met
+    secrets = {world.auth.keystring, world.auth.shared_secret, "Bearer "}
+    buyers = {r.address.name for r in world.world.receipts.values()} | {
+        r.address.first_line for r in world.world.receipts.values()
+    }
+    assert not [s for s in secrets if s in said]
+    assert not [b for b in buyers if b in said][:3]
+    key = (tmp_path / "data" / "token_encryption.key").read_text().strip()
+    assert key not in said
 
 
 def test_backfill_command_rebuilds_a_range(env_database: str, capsys: pytest.CaptureFixture[str]) -> None:
