@@ -6,14 +6,16 @@ Every connected shop is pulled every six hours whether or not anything changed, 
 is the floor of what one machine and one Etsy app key spend. The emulator serves the scale from a process of
 its own with its limits off; its sellers are connected and pulled in full once, then each shop is pulled
 `--rounds` more times with nothing new (same emulator clock). Printed per shop and pull: wall time (median and
-worst), API calls, and the calls by operation. Figures are printed, never asserted (docs/benchmarks.md,
-docs/scaling.md).
+worst), API calls, and the calls by operation; then the same pull as `--dagster-runs` Dagster runs (wall and
+CPU time of the run's process, which imports Dagster and the definitions). Figures are printed, never
+asserted (docs/benchmarks.md, docs/scaling.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import throwaway_database  # noqa: E402
 from etsy_pipeline.emulator.server import free_port  # noqa: E402
+from etsy_pipeline.settings import Settings  # noqa: E402
 
 
 def _serve(scale: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -52,7 +55,7 @@ def _calls(emulator: str) -> Counter[str]:
     return Counter(httpx.get(f"{emulator}/_emulator/stats", timeout=10).json()["calls"])
 
 
-def measure(database_url: str, emulator: str, data_dir: str, rounds: int) -> None:
+def measure(database_url: str, emulator: str, data_dir: str, rounds: int, dagster_runs: int) -> None:
     from etsy_pipeline.demo import emulator_settings
     from etsy_pipeline.runtime import open_runtime
     from etsy_pipeline.settings import load_settings
@@ -93,19 +96,66 @@ def measure(database_url: str, emulator: str, data_dir: str, rounds: int) -> Non
     print(f"  API calls per shop: median {statistics.median(calls):.0f}, worst {max(calls)}")
     per_pull = {op: round(n / pulls, 1) for op, n in sorted(by_operation.items())}
     print(f"  calls per pull by operation: {per_pull}")
+    if dagster_runs:
+        _under_dagster(settings, str(shops[0].etsy_shop_id), data_dir, dagster_runs)
+
+
+def _under_dagster(settings: Settings, shop: str, data_dir: str, runs: int) -> None:
+    """The same no-change pull as a Dagster run, as the schedule launches it: a fresh process that imports
+    Dagster, dlt and the definitions, materializes the shop's partition of `etsy_pull` and runs its checks.
+    `dagster asset materialize` is that run without the daemon's queue; its CPU time is what a run costs."""
+    import dagster as dg
+
+    from etsy_pipeline.defs.ingest.assets import CORE_SPECS, RAW_SPECS
+    from etsy_pipeline.defs.ingest.partitions import shop_partitions
+
+    home = Path(data_dir) / "dagster-bench"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.add_dynamic_partitions(str(shop_partitions.name), [shop])
+    keys = ",".join(spec.key.to_user_string() for spec in RAW_SPECS + CORE_SPECS)
+    secrets = (settings.etsy_api_keystring, settings.etsy_shared_secret)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "DATABASE_URL": settings.database_url or "",
+        "DATA_DIR": data_dir,
+        "ETSY_BASE_URL": settings.etsy_base_url,
+        "ETSY_AUTHORIZE_URL": settings.etsy_authorize_url,
+        "ETSY_API_KEYSTRING": secrets[0].get_secret_value() if secrets[0] else "",
+        "ETSY_SHARED_SECRET": secrets[1].get_secret_value() if secrets[1] else "",
+        "ETSY_QPS": "0",
+        "ETSY_QPD": "0",
+    }
+    command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "etsy_pipeline.definitions"]
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run(
+            [*command, "--select", keys, "--partition", shop], env=env, check=True, capture_output=True, cwd=data_dir
+        )
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    print(f"the same pull as a Dagster run (dagster asset materialize, with its checks), {runs} runs:")
+    print(f"  wall time: median {statistics.median(walls):.1f} s; CPU time: median {statistics.median(cpus):.1f} s")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="small", choices=["tiny", "small", "medium", "large"])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--dagster-runs", type=int, default=3, help="the same pull as Dagster runs (0: skip)")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     server, url = _serve(args.scale)
     try:
         with throwaway_database("etsy_pipeline_shop_cost") as database, tempfile.TemporaryDirectory() as data_dir:
             print(f"scale {args.scale}, {os.cpu_count()} cores, emulator limits off")
-            measure(database, url, data_dir, args.rounds)
+            measure(database, url, data_dir, args.rounds, args.dagster_runs)
     finally:
         server.terminate()
         server.wait(timeout=30)
