@@ -103,14 +103,19 @@ def cockpit(fresh_database_url: str, tmp_path: Path) -> Iterator[Cockpit]:
                 shop = conn.execute(text("SELECT etsy_shop_id FROM core.shops LIMIT 1")).scalar()
             return str(shop) if shop else None
 
-        shop = _wait_for(connected_shop, "dev --emulator connected no shop", 90)
-        engine.dispose()
-        # The shops sensor (running by default) adds the shop's partition on its first tick.
-        _wait_for(
-            lambda: shop in _graphql(url, PARTITIONS, path=["core", "orders"])["assetNodeOrError"]["partitionKeys"],
-            "the UI showed no partition for the connected shop",
-            90,
-        )
+        try:
+            shop = _wait_for(connected_shop, "dev --emulator connected no shop", 90)
+            # The shops sensor (running by default) adds the shop's partition on its first tick.
+            _wait_for(
+                lambda: shop in _graphql(url, PARTITIONS, path=["core", "orders"])["assetNodeOrError"]["partitionKeys"],
+                "the UI showed no partition for the connected shop",
+                90,
+            )
+        except AssertionError as failure:
+            tail = (tmp_path / "dev.log").read_text(errors="replace")[-3000:]
+            raise AssertionError(f"{failure}; `etsy-pipeline dev` said:\n{tail}") from None
+        finally:
+            engine.dispose()
         yield Cockpit(url=url, shop=shop)
     finally:
         with contextlib.suppress(ProcessLookupError):
