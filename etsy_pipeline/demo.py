@@ -111,8 +111,10 @@ def run_demo(settings: Settings, console: Console | None = None, *, scale: str =
 
 
 def _print(console: Console, s: DemoSummary) -> None:
-    console.print(summary_table(s.full, "full sync"))
-    console.print(summary_table(s.incremental, "incremental sync after one simulated day"))
+    runs = ["full"] * len(s.full) + ["day+1"] * len(s.incremental)
+    console.print(
+        summary_table(s.full + s.incremental, "full sync, then an incremental one a simulated day later", runs)
+    )
     table = Table(title="etsy-pipeline demo", show_header=False)
     table.add_row("PostgreSQL", f"{s.database} ({'embedded' if s.embedded else 'DATABASE_URL'})")
     table.add_row("schema revision", str(s.revision))

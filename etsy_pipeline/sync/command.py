@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -31,18 +32,25 @@ def sync_all(
     return results
 
 
-def summary_table(results: list[SyncResult], title: str = "sync") -> Table:
-    table = Table(title=title)
-    for column in ("shop", "status", "API calls", "records fetched", "core rows written", "quarantined", "time"):
-        table.add_column(column, justify="left" if column in ("shop", "status") else "right")
-    for r in results:
+def summary_table(results: list[SyncResult], title: str = "sync", runs: list[str] | None = None) -> Table:
+    """One row per shop and run; `runs` names each row's run when one table shows several."""
+    # Light rules and short headers: the table fits an 80-column terminal (calls = Etsy API calls).
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    columns = ["shop", "status", "calls", "fetched", "written", "quarantined", "time"]
+    for column in (["run"] if runs else []) + columns:
+        table.add_column(column, justify="left" if column in ("run", "shop", "status") else "right", no_wrap=True)
+    for i, r in enumerate(results):
         table.add_row(
+            *([runs[i]] if runs else []),
             str(r.etsy_shop_id),
-            r.status if not r.error else f"{r.status}: {r.error[:60]}",
+            str(r.status),
             f"{r.api_calls:,}",
             f"{sum(r.fetched.values()):,}",
             f"{sum(r.rows.values()):,}",
             f"{sum(r.quarantined.values()):,}",
             f"{r.seconds:.1f}s",
         )
+    errors = [f"shop {r.etsy_shop_id}: {r.error}" for r in results if r.error]
+    if errors:
+        table.caption = "; ".join(errors)
     return table
