@@ -15,7 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from etsy_pipeline.transform.payments import shape_ledger_entries, shape_payments
 from etsy_pipeline.transform.raw import RawSchema
+from etsy_pipeline.transform.reviews import shape_reviews
+from etsy_pipeline.transform.sections import shape_sections
 
 log = logging.getLogger(__name__)
 
@@ -446,6 +449,10 @@ STEPS = (
     ("orders", _orders),
     ("order_items", _order_items),
     ("customers", _customers),
+    ("payments", shape_payments),
+    ("ledger_entries", shape_ledger_entries),
+    ("shop_sections", shape_sections),
+    ("reviews", shape_reviews),
 )
 
 

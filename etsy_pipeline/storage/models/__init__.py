@@ -16,6 +16,8 @@ from etsy_pipeline.storage.models.listings import (
 )
 from etsy_pipeline.storage.models.ops import PendingChange, SyncCursor, SyncRun
 from etsy_pipeline.storage.models.orders import Customer, Order, OrderItem
+from etsy_pipeline.storage.models.payments import LedgerEntry, Payment
+from etsy_pipeline.storage.models.shop_content import Review, ShopSection
 from etsy_pipeline.storage.models.shops import Shop
 from etsy_pipeline.storage.models.users import OAuthToken, User
 
@@ -25,6 +27,7 @@ __all__ = [
     "CustomerSegment",
     "Inventory",
     "InventoryAlert",
+    "LedgerEntry",
     "Listing",
     "ListingDailyMetrics",
     "ListingImage",
@@ -33,9 +36,12 @@ __all__ = [
     "OAuthToken",
     "Order",
     "OrderItem",
+    "Payment",
     "PendingChange",
+    "Review",
     "Shop",
     "ShopDailyMetrics",
+    "ShopSection",
     "SyncCursor",
     "SyncRun",
     "User",
