@@ -91,8 +91,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "ledger-ignores-refunds",
         "refunds and cancellations Etsy does not stamp are found through the ledger",
         "etsy_pipeline/sources/etsy/ledger.py",
-        '    kind = str(entry.get("ledger_type") or "").upper()\n',
-        '    return False\n    kind = str(entry.get("ledger_type") or "").upper()\n',
+        "    return any(isinstance(t, int) and t >= since for t in stamps)",
+        "    return False",
         (
             f"{SYNC}/test_floor.py::"
             "test_a_refund_weeks_after_delivery_and_an_unstamped_cancellation_reach_core_and_analytics",
