@@ -6,8 +6,9 @@ equals day-by-day runs. Every query is bounded by the day (orders by `shop_id, e
 
 Definitions (also in docs/analytics.md): an order belongs to the day it was placed, in the analytics time zone;
 canceled orders are left out; refunds count against the day of the order they refund (order-date accounting),
-so a late refund changes an old day; views and favorites gained come from daily listing snapshots, because
-Etsy's `views` is a lifetime counter.
+so a late refund changes an old day; Etsy's fees and the net after fees come from the orders' payments
+(core.payments, after adjustments) and count on the order's day too; reviews come from core.reviews; views and
+favorites gained come from daily listing snapshots, because Etsy's `views` is a lifetime counter.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from etsy_pipeline.storage.partitions import ensure_shop_daily_metrics_partitions
-from etsy_pipeline.transform.raw import RawSchema
 
 BOUNDS = """
     bounds AS (
@@ -48,15 +48,19 @@ def _params(day: date, tz: str, shop_ids: list[int] | None) -> dict[str, Any]:
     return {"day": day, "tz": tz, "all_shops": shop_ids is None, "shop_ids": shop_ids or []}
 
 
-def _reviews_sql(raw: RawSchema) -> str:
-    if not raw.has("reviews", "rating"):
-        return "SELECT NULL::bigint AS shop_id, 0 AS reviews, NULL::numeric AS average_rating WHERE false"
-    return """
-        SELECT sh.id AS shop_id, count(*) AS reviews, round(avg(rv.rating), 4) AS average_rating
-        FROM etsy_raw.reviews rv JOIN core.shops sh ON sh.etsy_shop_id = rv.shop_id, bounds b
-        WHERE sh.id IN (SELECT id FROM scope)
-          AND to_timestamp(rv.created_timestamp) >= b.lo AND to_timestamp(rv.created_timestamp) < b.hi
-        GROUP BY sh.id"""
+# Reviews left on :day, from core (typed and owned by the application, unlike etsy_raw).
+DAY_REVIEWS = """
+        SELECT rv.shop_id, count(*) AS reviews, round(avg(rv.rating), 4) AS average_rating
+        FROM core.reviews rv, bounds b
+        WHERE rv.shop_id IN (SELECT id FROM scope) AND rv.etsy_created_at >= b.lo AND rv.etsy_created_at < b.hi
+        GROUP BY rv.shop_id"""
+
+# Etsy's fees and what Etsy pays out for the day's orders, from their payments (fees and net after adjustments).
+DAY_FEES = """
+        SELECT o.shop_id, o.currency_code, sum(coalesce(p.adjusted_fees, p.fees)) AS etsy_fees,
+            sum(coalesce(p.adjusted_net, p.net)) AS net_after_fees
+        FROM day_orders o JOIN core.payments p ON p.order_id = o.id
+        GROUP BY o.shop_id, o.currency_code"""
 
 
 def rebuild_shop_day(conn: Connection, day: date, *, tz: str = "UTC", shop_ids: list[int] | None = None) -> int:
@@ -103,18 +107,20 @@ def rebuild_shop_day(conn: Connection, day: date, *, tz: str = "UTC", shop_ids: 
             SELECT shop_id, sum(views_gained) AS views_gained, sum(favorites_gained) AS favorites_gained
             FROM listing_gains GROUP BY shop_id
         ),
-        reviews AS ({_reviews_sql(RawSchema(conn))}),
+        reviews AS ({DAY_REVIEWS}),
+        fees AS ({DAY_FEES}),
         keys AS (
             SELECT shop_id, currency_code FROM sales
             UNION SELECT id, currency_code FROM scope WHERE currency_code IS NOT NULL
         )
         INSERT INTO analytics.shop_daily_metrics (shop_id, metric_date, currency_code, orders, items_sold,
-            gross_sales, discounts, shipping, tax, refunds, net_sales, average_order_value, distinct_buyers,
-            new_buyers, returning_buyers, views_gained, favorites_gained, orders_per_1000_views,
-            repeat_customer_rate, reviews, average_rating)
+            gross_sales, discounts, shipping, tax, refunds, net_sales, etsy_fees, net_revenue_after_fees,
+            average_order_value, distinct_buyers, new_buyers, returning_buyers, views_gained, favorites_gained,
+            orders_per_1000_views, repeat_customer_rate, reviews, average_rating)
         SELECT k.shop_id, :day, k.currency_code, coalesce(s.orders, 0), coalesce(s.items_sold, 0),
             coalesce(s.gross_sales, 0), coalesce(s.discounts, 0), coalesce(s.shipping, 0), coalesce(s.tax, 0),
-            coalesce(s.refunds, 0), coalesce(s.gross_sales - s.discounts - s.refunds, 0),
+            coalesce(s.refunds, 0), coalesce(s.gross_sales - s.discounts - s.refunds, 0), coalesce(f.etsy_fees, 0),
+            coalesce(f.net_after_fees, 0),
             CASE WHEN s.orders > 0 THEN round((s.gross_sales - s.discounts) / s.orders, 4) END,
             coalesce(s.distinct_buyers, 0), coalesce(s.new_buyers, 0),
             coalesce(s.distinct_buyers - s.new_buyers, 0), coalesce(g.views_gained, 0),
@@ -125,6 +131,7 @@ def rebuild_shop_day(conn: Connection, day: date, *, tz: str = "UTC", shop_ids: 
             coalesce(r.reviews, 0), r.average_rating
         FROM keys k
         LEFT JOIN sales s ON s.shop_id = k.shop_id AND s.currency_code = k.currency_code
+        LEFT JOIN fees f ON f.shop_id = k.shop_id AND f.currency_code = k.currency_code
         LEFT JOIN scope sc ON sc.id = k.shop_id
         LEFT JOIN gains g ON g.shop_id = k.shop_id AND k.currency_code IS NOT DISTINCT FROM sc.currency_code
         LEFT JOIN reviews r ON r.shop_id = k.shop_id AND k.currency_code IS NOT DISTINCT FROM sc.currency_code

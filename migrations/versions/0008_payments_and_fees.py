@@ -1,4 +1,4 @@
-"""payments and fees: core.payments, core.ledger_entries, core.shop_sections, core.reviews
+"""payments and fees: core payments, ledger entries, shop sections, reviews; fees in shop_daily_metrics
 
 Revision ID: 0008
 Revises: 0007
@@ -7,7 +7,9 @@ Create Date: 2026-11-27
 Etsy's payments, payment ledger, shop sections and reviews were loaded into `etsy_raw` but never shaped; these
 core tables give them typed homes (money as numeric plus currency, like orders), so analytics can report what
 the seller earned after Etsy's fees and read reviews from core. Every column is commented (the models say the
-same). No analytics table is created here, so none needs `analyst_access.protect`.
+same). `analytics.shop_daily_metrics` gains `etsy_fees` and `net_revenue_after_fees`: columns on an existing,
+already protected table (added to the partitioned parent, so every month partition has them); no analytics table
+is created here, so none needs `analyst_access.protect`.
 """
 
 from collections.abc import Sequence
@@ -19,6 +21,14 @@ revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+FEES_COLUMNS = {
+    "etsy_fees": "Etsy's fees on these orders (their payments' fees after adjustments; none while unsynced).",
+    "net_revenue_after_fees": (
+        "What Etsy pays for these orders: buyers paid (items, shipping, tax) less refunds and fees."
+    ),
+}
 
 
 def upgrade() -> None:
@@ -284,8 +294,17 @@ def upgrade() -> None:
         "ix_payments_shop_id_etsy_created_at", "payments", ["shop_id", "etsy_created_at"], unique=False, schema="core"
     )
 
+    for name, comment in FEES_COLUMNS.items():
+        op.add_column(
+            "shop_daily_metrics",
+            sa.Column(name, sa.Numeric(), server_default="0", nullable=False, comment=comment),
+            schema="analytics",
+        )
+
 
 def downgrade() -> None:
+    for name in FEES_COLUMNS:
+        op.drop_column("shop_daily_metrics", name, schema="analytics")
     op.drop_index("ix_payments_shop_id_etsy_created_at", table_name="payments", schema="core")
     op.drop_index(op.f("ix_payments_order_id"), table_name="payments", schema="core")
     op.drop_index(op.f("ix_payments_etsy_receipt_id"), table_name="payments", schema="core")

@@ -46,6 +46,14 @@ class ShopDailyMetrics(Base):
         server_default="0", comment="Refunded on these orders so far, whenever refunded (order-date accounting)."
     )
     net_sales: Mapped[Decimal] = mapped_column(server_default="0", comment="gross_sales - discounts - refunds.")
+    etsy_fees: Mapped[Decimal] = mapped_column(
+        server_default="0",
+        comment="Etsy's fees on these orders (their payments' fees after adjustments; none while unsynced).",
+    )
+    net_revenue_after_fees: Mapped[Decimal] = mapped_column(
+        server_default="0",
+        comment="What Etsy pays for these orders: buyers paid (items, shipping, tax) less refunds and fees.",
+    )
     average_order_value: Mapped[Decimal | None] = mapped_column(comment="(gross_sales - discounts) / orders.")
     distinct_buyers: Mapped[int] = mapped_column(Integer, server_default="0", comment="Buyers with an order.")
     new_buyers: Mapped[int] = mapped_column(
