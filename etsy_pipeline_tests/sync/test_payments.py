@@ -14,7 +14,9 @@ from etsy_pipeline.emulator.activity import cancel
 from etsy_pipeline.emulator.models import Receipt
 from etsy_pipeline.emulator.payments import fee
 from etsy_pipeline.emulator.state import EmulatorState
+from etsy_pipeline.transform.analytics import rebuild_shop_day
 from etsy_pipeline_tests.sync.conftest import Installation
+from etsy_pipeline_tests.transform.expected import day_of
 
 Row = tuple[Any, ...]
 
@@ -97,6 +99,31 @@ def assert_sections_and_reviews_match(inst: Installation) -> None:
     assert {tuple(r) for r in got} == reviews
 
 
+def assert_daily_fees_match(inst: Installation, receipts: list[Receipt]) -> None:
+    """Fees and payout per day in shop_daily_metrics, for the days of the given receipts, against the emulator."""
+    days = sorted({day_of(r.created) for r in receipts})
+    with inst.runtime.db.engine.begin() as conn:
+        for day in days:
+            rebuild_shop_day(conn, day)
+    shops = {s.shop_id: s.etsy_shop_id for s in inst.shops}
+    expected: dict[tuple[int, Any], tuple[Decimal, Decimal]] = {
+        (shop, day): (Decimal(0), Decimal(0)) for shop in shops for day in days
+    }
+    for r in inst.state.world.receipts.values():
+        key = (next(s for s, e in shops.items() if e == r.shop_id), day_of(r.created))
+        if key in expected and not r.is_canceled:
+            d = _divisor(inst.state, r.shop_id)
+            fees = fee(r.grandtotal, d)
+            fees_then, paid_then = expected[key]
+            expected[key] = (fees_then + Decimal(fees) / d, paid_then + Decimal(r.grandtotal - fees - r.adjusted) / d)
+    rows = inst.core(
+        """SELECT shop_id, metric_date, etsy_fees, net_revenue_after_fees FROM analytics.shop_daily_metrics
+           WHERE metric_date = ANY(:d)""",
+        d=days,
+    )
+    assert {(r[0], r[1]): (r[2], r[3]) for r in rows} == expected
+
+
 def _refund_and_cancel(inst: Installation) -> tuple[Receipt, Receipt]:
     """A partial refund on one shop's shipped order and the cancellation of another shop's paid, open order."""
     state = inst.state
@@ -126,6 +153,10 @@ def test_payments_ledger_sections_and_reviews_equal_the_emulator_full_then_incre
     assert_payments_match(tiny)
     assert_ledger_matches(tiny)
     assert_sections_and_reviews_match(tiny)
+    now = tiny.state.clock.now()
+    new = [r for r in tiny.state.world.receipts.values() if r.created >= now - 30 * 3600]
+    assert new, "the advance placed new orders"
+    assert_daily_fees_match(tiny, [refunded, canceled, *new])
     for receipt, reason in ((refunded, "other"), (canceled, "order_canceled")):
         assert [a.reason_code for a in receipt.adjustments][-1] == reason
         row = tiny.core(
