@@ -129,7 +129,7 @@ def shape_ledger_entries(conn: Connection, raw: RawSchema, p: dict[str, Any]) ->
             SELECT DISTINCT ON (e.entry_id) e.* FROM {raw.table("ledger_entries")} e WHERE {IN_LOADS.format(a="e")}
             ORDER BY e.entry_id, e._dlt_load_id DESC
         ),
-        divisors AS (
+        divisors AS MATERIALIZED (  -- once per currency: inlined, PostgreSQL looked it up for every line
             SELECT cu.currency, {_divisors(raw)} AS divisor FROM (SELECT DISTINCT currency FROM changed) cu
         )
         INSERT INTO core.ledger_entries (etsy_entry_id, shop_id, etsy_ledger_id, sequence_number, currency_code,
