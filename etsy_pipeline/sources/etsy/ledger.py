@@ -21,7 +21,7 @@ from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
 from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
 from etsy_pipeline.sources.etsy.receipts import RECEIPT_HINTS, protected
-from etsy_pipeline.sources.etsy.settings import LEDGER_HISTORY_DAYS, LEDGER_WINDOW_DAYS, MAX_IDS
+from etsy_pipeline.sources.etsy.settings import LEDGER_BATCH, LEDGER_HISTORY_DAYS, LEDGER_WINDOW_DAYS, MAX_IDS
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +60,27 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
         cursor = Cursor(start)
         step = LEDGER_WINDOW_DAYS * 86_400
         path = f"/shops/{pull.shop_id}/payment-account/ledger-entries"
+        # Entries go on in batches of a few pages, so the payments transformer can fill its calls (100 payments).
+        batch: list[Any] = []
         try:
             for window_low in range(low, end, step):
                 window = Window(window_low, min(end, window_low + step - 1))
                 for part, records, done in windowed(
                     pull.client, pull.tokens, path, window, low_param="min_created", high_param="max_created"
                 ):
-                    yield from pull.checked("ledger_entries", validation.LEDGER, "entry_id", pull.with_shop(records))
+                    for item in pull.checked("ledger_entries", validation.LEDGER, "entry_id", pull.with_shop(records)):
+                        if isinstance(item, list):
+                            batch.extend(item)
+                        else:
+                            yield item  # a quarantined record
                     pull.advance("ledger_entries", cursor, part, records, done, "created_timestamp")
+                    if len(batch) >= LEDGER_BATCH:
+                        yield batch
+                        batch = []
         except STOPS as exc:
             pull.stop(exc)
+        if batch:
+            yield batch
 
     return ledger_entries
 
@@ -88,7 +99,8 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
         if not entries:
             return
         pending[0] = min(int(e.get("created_timestamp") or 0) for e in entries) - 1
-        ids = [e["entry_id"] for e in entries]
+        # A sale's gross and fee entries refer to the same payment: one entry per reference is enough.
+        ids = list({_reference(e): e["entry_id"] for e in reversed(entries)}.values())
         for chunk in (ids[i : i + MAX_IDS] for i in range(0, len(ids), MAX_IDS)):
             if pull.report.stopped:
                 pull.report.cap("ledger_entries", pending[0])
@@ -109,6 +121,13 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
             yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
 
     return payments
+
+
+def _reference(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """What the entry is about; an entry that names nothing stands for itself."""
+    if entry.get("reference_id") in (None, "", "0", 0):
+        return ("entry", entry["entry_id"])
+    return (entry.get("reference_type"), entry.get("reference_id"))
 
 
 def _adjusted_since(payment: Any, since: int) -> bool:
