@@ -175,3 +175,16 @@ def test_a_second_sync_without_changes_writes_no_payment(tiny: Installation) -> 
         for table in ("payments", "ledger_entries", "shop_sections", "reviews"):
             assert result.rows.get(table, 0) == 0, table
     assert_payments_match(tiny)
+
+
+def test_a_section_deleted_on_etsy_leaves_core_and_a_renamed_one_follows(tiny: Installation) -> None:
+    tiny.sync_all()
+    shop = tiny.state.world.shops[tiny.shops[1].etsy_shop_id]
+    with tiny.state.lock:
+        gone = shop.sections.pop()
+        shop.sections[0].title = "Renamed on Etsy"
+        tiny.state.changed()
+    assert {r.status for r in tiny.sync_all()} == {"succeeded"}
+    assert_sections_and_reviews_match(tiny)
+    left = tiny.core("SELECT count(*) FROM core.shop_sections WHERE etsy_shop_section_id = :s", s=gone.shop_section_id)
+    assert left == [(0,)]
