@@ -14,8 +14,8 @@ from etsy_pipeline_tests.sync.conftest import Installation, actual, assert_match
 
 @pytest.fixture
 def limited(settings: Settings, db: Database) -> Iterator[Installation]:
-    # 14 calls a day: the first run stops inside the receipts (measured: after their first page or two).
-    yield from install(settings, db, Config(seed=42, scale="tiny", qps=0, qpd=14))
+    # 16 calls a day: the first run stops inside the receipts (measured: after their first page or two).
+    yield from install(settings, db, Config(seed=42, scale="tiny", qps=0, qpd=16))
 
 
 def test_faults_do_not_change_the_final_data(tiny: Installation) -> None:
