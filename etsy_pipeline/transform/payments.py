@@ -3,7 +3,7 @@
 A payment arrives again whenever the ledger shows it adjusted (a refund, a cancellation), with its whole
 `payment_adjustments[]`, so each changed payment is rewritten from its newest load. Adjustment and ledger amounts
 are plain ints in minor units: adjustments use their payment's divisor; a ledger line uses the divisor Etsy sends
-with the shop's Money in that currency (a payment's, else a receipt's), so JPY (divisor 1) stays exact.
+with the shop's Money in that currency (a payment's, a receipt's or a listing's), so JPY (divisor 1) stays exact.
 """
 
 from __future__ import annotations
@@ -99,11 +99,12 @@ def shape_payments(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
 
 
 def _divisors(raw: RawSchema) -> str:
-    """The divisor of the shop's Money in a currency, from the first payment or receipt that has one."""
+    """The divisor of the shop's Money in a currency, from the first payment, receipt or listing that has one (a
+    new shop pays listing fees before it sells anything)."""
     sources = [
         f"(SELECT x.{prefix}__divisor FROM {raw.table(table)} x WHERE x.shop_id = :etsy_shop_id "
         f"AND x.{prefix}__currency_code = cu.currency LIMIT 1)"
-        for table, prefix in (("payments", "amount_gross"), ("receipts", "grandtotal"))
+        for table, prefix in (("payments", "amount_gross"), ("receipts", "grandtotal"), ("listings", "price"))
         if raw.has(table, f"{prefix}__divisor")
     ]
     return f"coalesce({', '.join([*sources, 'NULL::bigint'])})"

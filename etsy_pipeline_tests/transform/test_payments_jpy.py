@@ -16,16 +16,23 @@ from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.transform.analytics import rebuild_shop_day
 from etsy_pipeline.transform.core import shape_shop
+from etsy_pipeline.transform.payments import shape_ledger_entries
+from etsy_pipeline.transform.raw import RawSchema
 from etsy_pipeline_tests.factories import next_id, user_with_shop
 from etsy_pipeline_tests.transform.by_hand import HandOrder, add_hand_orders
 
 PLACED = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 LOAD = "1773480000.5"
 
-RAW = """
-CREATE SCHEMA IF NOT EXISTS etsy_raw;
-CREATE TABLE etsy_raw._dlt_loads (load_id text, schema_name text, status bigint);
-CREATE TABLE etsy_raw.payments (payment_id bigint, shop_id bigint, receipt_id bigint, buyer_user_id bigint,
+SCHEMA = "CREATE SCHEMA IF NOT EXISTS etsy_raw"
+LEDGER = """CREATE TABLE etsy_raw.ledger_entries (entry_id bigint, ledger_id bigint, sequence_number bigint,
+    amount bigint, currency text, description text, balance bigint, created_timestamp bigint, ledger_type text,
+    reference_type text, reference_id text, shop_id bigint, _dlt_load_id text, _dlt_id text)"""
+RAW = [
+    SCHEMA,
+    LEDGER,
+    "CREATE TABLE etsy_raw._dlt_loads (load_id text, schema_name text, status bigint)",
+    """CREATE TABLE etsy_raw.payments (payment_id bigint, shop_id bigint, receipt_id bigint, buyer_user_id bigint,
     currency text, buyer_currency text, status text, created_timestamp bigint, updated_timestamp bigint,
     amount_gross__amount bigint, amount_gross__divisor bigint, amount_gross__currency_code text,
     amount_fees__amount bigint, amount_fees__divisor bigint, amount_fees__currency_code text,
@@ -33,22 +40,18 @@ CREATE TABLE etsy_raw.payments (payment_id bigint, shop_id bigint, receipt_id bi
     adjusted_gross__amount bigint, adjusted_gross__divisor bigint, adjusted_gross__currency_code text,
     adjusted_fees__amount bigint, adjusted_fees__divisor bigint, adjusted_fees__currency_code text,
     adjusted_net__amount bigint, adjusted_net__divisor bigint, adjusted_net__currency_code text,
-    _dlt_load_id text, _dlt_id text);
-CREATE TABLE etsy_raw.payments__payment_adjustments (payment_adjustment_id bigint, payment_id bigint,
+    _dlt_load_id text, _dlt_id text)""",
+    """CREATE TABLE etsy_raw.payments__payment_adjustments (payment_adjustment_id bigint, payment_id bigint,
     reason_code text, total_adjustment_amount bigint, total_fee_adjustment_amount bigint, created_timestamp bigint,
-    _dlt_root_id text, _dlt_parent_id text, _dlt_list_idx bigint, _dlt_id text);
-CREATE TABLE etsy_raw.ledger_entries (entry_id bigint, ledger_id bigint, sequence_number bigint, amount bigint,
-    currency text, description text, balance bigint, created_timestamp bigint, ledger_type text,
-    reference_type text, reference_id text, shop_id bigint, _dlt_load_id text, _dlt_id text);
-CREATE TABLE etsy_raw.ledger_entries__payment_adjustments (payment_adjustment_id bigint, payment_id bigint,
-    _dlt_root_id text, _dlt_parent_id text, _dlt_list_idx bigint, _dlt_id text);
-"""
+    _dlt_root_id text, _dlt_parent_id text, _dlt_list_idx bigint, _dlt_id text)""",
+    """CREATE TABLE etsy_raw.ledger_entries__payment_adjustments (payment_adjustment_id bigint, payment_id bigint,
+    _dlt_root_id text, _dlt_parent_id text, _dlt_list_idx bigint, _dlt_id text)""",
+]
 
 
 def _load_raw(conn: Connection, etsy_shop_id: int, receipt_id: int) -> int:
-    for statement in RAW.split(";"):
-        if statement.strip():
-            conn.execute(text(statement))
+    for statement in RAW:
+        conn.execute(text(statement))
     payment_id, placed, refunded = receipt_id + 5_000, int(PLACED.timestamp()), int(PLACED.timestamp()) + 86_400
     money = {f"{m}__{p}": v for m, a in (("amount_gross", 4500), ("amount_fees", 429), ("amount_net", 4071),
              ("adjusted_gross", 3000), ("adjusted_fees", 429), ("adjusted_net", 2571))
@@ -130,3 +133,32 @@ def test_a_yen_shop_keeps_whole_yen_in_payments_ledger_and_daily_fees(db: Databa
         (3, "JPY", Decimal(-1500), Decimal(2571), payment_id),
     ]
     assert [tuple(d) for d in daily] == [("JPY", Decimal(429), Decimal(2571))]
+
+
+def test_a_new_shops_listing_fee_takes_the_divisor_of_its_listings(db: Database, repos: Repositories) -> None:
+    """Before its first sale a shop pays listing fees: no payment or receipt tells the divisor, a listing does."""
+    _, shop = user_with_shop(repos, "new@example.com", "New")
+    with db.engine.begin() as conn:
+        conn.execute(text(SCHEMA))
+        conn.execute(text(LEDGER))
+        conn.execute(
+            text(
+                "CREATE TABLE etsy_raw.listings (listing_id bigint, shop_id bigint, price__amount bigint, "
+                "price__divisor bigint, price__currency_code text, _dlt_load_id text, _dlt_id text)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO etsy_raw.listings VALUES (1, :shop, 1200, 1, 'JPY', :load, 'l1')"),
+            {"shop": shop.etsy_shop_id, "load": LOAD},
+        )
+        conn.execute(
+            text(
+                """INSERT INTO etsy_raw.ledger_entries VALUES (500, 1, 1, -30, 'JPY', 'listing', -30, :when, 'listing',
+                   'listing', '1', :shop, :load, 'e1')"""
+            ),
+            {"when": int(PLACED.timestamp()), "shop": shop.etsy_shop_id, "load": LOAD},
+        )
+        params = {"shop_id": shop.id, "etsy_shop_id": shop.etsy_shop_id, "since": "", "upto": LOAD}
+        assert shape_ledger_entries(conn, RawSchema(conn), params) == 1
+        line = conn.execute(text("SELECT amount, balance, etsy_payment_id FROM core.ledger_entries")).all()
+    assert [tuple(x) for x in line] == [(Decimal(-30), Decimal(-30), None)]
