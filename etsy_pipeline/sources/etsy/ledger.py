@@ -21,7 +21,7 @@ from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
 from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
 from etsy_pipeline.sources.etsy.receipts import RECEIPT_HINTS, protected
-from etsy_pipeline.sources.etsy.settings import LEDGER_BATCH, LEDGER_HISTORY_DAYS, LEDGER_WINDOW_DAYS, MAX_IDS
+from etsy_pipeline.sources.etsy.settings import LEDGER_HISTORY_DAYS, LEDGER_WINDOW_DAYS, MAX_IDS
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,9 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
         cursor = Cursor(start)
         step = LEDGER_WINDOW_DAYS * 86_400
         path = f"/shops/{pull.shop_id}/payment-account/ledger-entries"
-        # Entries go on in batches of a few pages, so the payments transformer can fill its calls (100 payments).
+        # Entries go on in batches that refer to at most 100 payments: each batch is one full payments call.
         batch: list[Any] = []
+        refs: set[tuple[Any, ...]] = set()
         try:
             for window_low in range(low, end, step):
                 window = Window(window_low, min(end, window_low + step - 1))
@@ -69,14 +70,18 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
                     pull.client, pull.tokens, path, window, low_param="min_created", high_param="max_created"
                 ):
                     for item in pull.checked("ledger_entries", validation.LEDGER, "entry_id", pull.with_shop(records)):
-                        if isinstance(item, list):
-                            batch.extend(item)
-                        else:
+                        if not isinstance(item, list):
                             yield item  # a quarantined record
+                            continue
+                        for entry in item:
+                            ref = _reference(entry) if refers_to_payment(entry) else None
+                            if ref is not None and ref not in refs and len(refs) == MAX_IDS:
+                                yield batch
+                                batch, refs = [], set()
+                            batch.append(entry)
+                            if ref is not None:
+                                refs.add(ref)
                     pull.advance("ledger_entries", cursor, part, records, done, "created_timestamp")
-                    if len(batch) >= LEDGER_BATCH:
-                        yield batch
-                        batch = []
         except STOPS as exc:
             pull.stop(exc)
         if batch:

@@ -11,7 +11,6 @@ DEFAULT_LOOKBACK_HOURS = 72
 LEDGER_WINDOW_DAYS = 365  # windows with more than 12,000 entries are split further
 LEDGER_HISTORY_DAYS = 3 * 365  # how far back a first read of the ledger goes
 MAX_IDS = 100  # ids per batch call (getPaymentAccountLedgerEntryPayments, getPayments)
-LEDGER_BATCH = 200  # ledger entries handed on together: a sale has two (gross, fee), so ~100 payments a call
 NEWEST_FIRST_WINDOW = 2_000  # endpoints paging newest first: windows this small bound a stopped run's re-read
 DEFAULT_DEEP_REREAD_DAYS = 30
 DEFAULT_DEEP_REREAD_HOURS = 24
