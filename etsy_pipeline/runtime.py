@@ -29,11 +29,15 @@ class Runtime:
 def open_runtime(settings: Settings, *, upgrade: bool = True) -> Iterator[Runtime]:
     """Start or reach PostgreSQL, bring the schema to head (unless told not to), connect the cache."""
     db = Database.from_settings(settings)
+    replica = Database.analytics_replica(settings)
     cache = Cache(settings.redis_url, retry_seconds=settings.cache_retry_seconds)
     try:
         if upgrade:
             migrate.upgrade(db.url)
-        yield Runtime(settings=settings, db=db, cache=cache, repos=Repositories.build(db, cache, settings))
+        repos = Repositories.build(db, cache, settings, replica)
+        yield Runtime(settings=settings, db=db, cache=cache, repos=repos)
     finally:
         cache.close()
+        if replica is not None:
+            replica.close()
         db.close()

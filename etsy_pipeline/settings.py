@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL. Unset: an embedded PostgreSQL is started under DATA_DIR.",
     )
+    analytics_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of a read replica for analyst reads (the analytics repository). Unset: "
+        "DATABASE_URL.",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis URL for the cache and the shared rate limiter. Unset: no cache."
     )
@@ -128,7 +133,7 @@ class Settings(BaseSettings):
         default=300_000, ge=0, description="Longest a single SQL statement of the application may run (0: no limit)."
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "analytics_database_url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -47,13 +47,17 @@ class Timeouts:
 
     connect_seconds: int = 10
     statement_ms: int = 300_000
+    read_only: bool = False  # a replica's engine: every transaction read-only, so nothing writes there by mistake
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Timeouts:
         return cls(settings.db_connect_timeout_seconds, settings.db_statement_timeout_ms)
 
     def connect_args(self) -> dict[str, object]:
-        return {"connect_timeout": self.connect_seconds, "options": f"-c statement_timeout={self.statement_ms}"}
+        options = f"-c statement_timeout={self.statement_ms}"
+        if self.read_only:
+            options += " -c default_transaction_read_only=on"
+        return {"connect_timeout": self.connect_seconds, "options": options}
 
 
 def make_engine(url: str, *, pool_size: int = 5, timeouts: Timeouts | None = None) -> Engine:
@@ -83,6 +87,14 @@ class Database:
             return cls(settings.database_url, timeouts=timeouts)
         embedded = EmbeddedPostgres(settings.data_dir).start()
         return cls(embedded.url(), embedded, timeouts)
+
+    @classmethod
+    def analytics_replica(cls, settings: Settings) -> Database | None:
+        """The read replica analyst reads go to (ANALYTICS_DATABASE_URL), read-only; None when unset."""
+        if not settings.analytics_database_url:
+            return None
+        timeouts = replace(Timeouts.from_settings(settings), read_only=True)
+        return cls(settings.analytics_database_url, timeouts=timeouts)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

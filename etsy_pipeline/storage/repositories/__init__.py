@@ -47,7 +47,8 @@ class Repositories:
     analytics: AnalyticsRepository
 
     @classmethod
-    def build(cls, db: Database, cache: Cache, settings: Settings) -> Repositories:
+    def build(cls, db: Database, cache: Cache, settings: Settings, replica: Database | None = None) -> Repositories:
+        """`replica`: where analyst reads go (ANALYTICS_DATABASE_URL); everything else stays on `db`."""
         ttls = CacheTTLs.from_settings(settings)
         cipher = cipher_from_settings(
             settings.token_encryption_key.get_secret_value() if settings.token_encryption_key else None,
@@ -61,5 +62,5 @@ class Repositories:
             inventory=InventoryRepository(db, cache, ttls),
             orders=OrderRepository(db, cache, ttls),
             customers=CustomerRepository(db, cache, ttls),
-            analytics=AnalyticsRepository(db, cache, ttls),
+            analytics=AnalyticsRepository(replica or db, cache, ttls),
         )
