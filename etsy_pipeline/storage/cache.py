@@ -124,9 +124,13 @@ class Cache:
         if key is not None:
             raw = self._call(lambda c: c.get(key))
             if raw is not _MISS and raw is not None:
-                self.hits += 1
-                value: T = codec.loads(raw)
-                return value
+                try:
+                    value: T = codec.loads(raw)
+                except (TypeError, KeyError, ValueError):  # written by an older release (a view gained a field)
+                    log.info("a cached value no longer decodes; reading it again")
+                else:
+                    self.hits += 1
+                    return value
         self.misses += 1
         value = loader()
         if key is not None:

@@ -49,6 +49,23 @@ def test_miss_then_hit(cache: Cache) -> None:
     assert (cache.hits, cache.misses) == (2, 1)
 
 
+def test_a_value_written_before_a_view_gained_a_field_is_read_again(cache: Cache) -> None:
+    """An upgrade that adds a field to a cached view must not break reads until the old entries expire."""
+    from etsy_pipeline.storage import codec
+    from etsy_pipeline.storage.repositories import views
+
+    assert codec._REGISTRY["DailyMetricsView"] is views.DailyMetricsView  # the stale entry names a known view
+    key = cache._key(7, 3, "daily")
+    assert key is not None
+    old = b'{"$dc":"DailyMetricsView","f":{"shop_id":3}}'  # as an older release stored it: fewer fields
+    assert cache._call(lambda c: c.set(key, old)) is not None
+    fresh = CountingLoader(["reloaded"])
+    assert cache.get_or_load(user_id=7, shop_id=3, name="daily", ttl=60, loader=fresh) == ["reloaded"]
+    assert fresh.calls == 1
+    assert cache.get_or_load(user_id=7, shop_id=3, name="daily", ttl=60, loader=fresh) == ["reloaded"]
+    assert fresh.calls == 1  # stored again, in today's shape
+
+
 def test_values_expire_after_their_ttl(cache: Cache) -> None:
     loader = CountingLoader(1)
     cache.get_or_load(user_id=1, shop_id=None, name="short", ttl=1, loader=loader)

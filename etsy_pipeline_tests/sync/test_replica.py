@@ -37,11 +37,13 @@ def test_analyst_reads_go_to_the_replica_and_nothing_writes_there(tiny: Installa
         assert analytics_db is not runtime.db  # a connection of its own
         rows = runtime.repos.analytics.daily_metrics(shop.user_id, shop.shop_id, day, day)
         expected = tiny.core(
-            "SELECT orders FROM analytics.shop_daily_metrics WHERE shop_id = :s AND metric_date = :d",
+            "SELECT orders, etsy_fees, net_revenue_after_fees FROM analytics.shop_daily_metrics "
+            "WHERE shop_id = :s AND metric_date = :d",
             s=shop.shop_id,
             d=day,
         )
-        assert [r.orders for r in rows] == [row[0] for row in expected] and rows
+        assert [(r.orders, r.etsy_fees, r.net_revenue_after_fees) for r in rows] == [tuple(e) for e in expected]
+        assert rows
         with pytest.raises(DBAPIError, match="read-only transaction"), analytics_db.engine.begin() as conn:
             conn.execute(text("UPDATE core.shops SET shop_name = shop_name"))
         with runtime.db.engine.begin() as conn:  # the main connection still writes

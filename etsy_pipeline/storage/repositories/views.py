@@ -144,6 +144,8 @@ class DailyMetricsView:
     tax: Decimal
     refunds: Decimal
     net_sales: Decimal
+    etsy_fees: Decimal
+    net_revenue_after_fees: Decimal
     average_order_value: Decimal | None
     distinct_buyers: int
     new_buyers: int
