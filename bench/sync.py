@@ -108,6 +108,8 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str) -> 
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "calls_by_operation": by_operation,
         "timings": [r.timings for r in full],
+        # Every record the API handed over, all entities (receipts, ledger entries, payments, reviews, listings…)
+        "fetched": {e: sum(r.fetched.get(e, 0) for r in full) for e in sorted({e for r in full for e in r.fetched})},
     }
 
 
@@ -232,6 +234,11 @@ def main() -> int:
                 f"(minimum 10.0, ratio {per_thousand / 10:.2f})"
             )
             print(f"  calls by operation: {figures['calls_by_operation']}")
+            fetched = sum(figures["fetched"].values())
+            print(
+                f"  records fetched, every entity: {fetched:,} {figures['fetched']} = "
+                f"{1000 * figures['full_calls'] / max(1, fetched):.1f} calls per 1,000"
+            )
             print(f"  seconds per step and shop: {figures['timings']}")
             print(f"  no-change incremental: {figures['again_seconds']:.1f} s, {figures['again_calls']:,} API calls")
         if not args.skip_baseline:
