@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 from sqlalchemy import func, select, text, update
 
@@ -147,15 +148,22 @@ def _shape(
     return shaped
 
 
+def _load(runtime: Runtime, pipeline: dlt.Pipeline) -> list[str]:
+    """Load the normalized packages, one shop at a time (see `load_lock`); returns their load ids."""
+    with load_lock(runtime.db.engine):
+        loads = list(pipeline.load().loads_ids)
+        empty_staging(runtime.db)  # the staging copy of the merge holds buyer ciphertext: keep none of it
+    return loads
+
+
 def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResult) -> None:
     """Load, shape and record what killed runs of this shop extracted but never loaded."""
     for workdir in wd.leftovers(runtime, etsy_shop_id):
         progress = wd.Progress.read(workdir)
         pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
         if pipeline.has_pending_data:
-            with load_lock(runtime.db.engine):
-                pipeline.normalize()
-                loads = list(pipeline.load().loads_ids)
+            pipeline.normalize()
+            loads = _load(runtime, pipeline)
             if loads:
                 log.warning("shop %s: loaded %d package(s) a killed run left behind", etsy_shop_id, len(loads))
                 with runtime.db.engine.begin() as conn:  # shape from just before the recovered package
@@ -198,11 +206,9 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
     pipeline.extract(source, loader_file_format=file_format)  # type: ignore[arg-type]
     wd.Progress(report.reached(), report.listing_scan_complete).write(workdir)
     result.timings["extract"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-    with load_lock(runtime.db.engine):
-        pipeline.normalize()
-        result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-        loads = list(pipeline.load().loads_ids)
-        empty_staging(runtime.db)  # the staging copy of the merge holds buyer ciphertext: keep none of it
+    pipeline.normalize()  # local files only: shops normalize side by side
+    result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
+    loads = _load(runtime, pipeline)
     result.timings["load"], step = round(time.perf_counter() - step, 3), time.perf_counter()
     complete_load = loads[-1] if report.listing_scan_complete and loads else None
     shaped = _shape(runtime, shop_id, etsy_shop_id, complete_load, report.reached())
