@@ -18,8 +18,23 @@ from sqlalchemy import Connection, text
 
 from etsy_pipeline.transform.raw import RawSchema
 
+# Rows each core table holds for one shop (tables without a shop column reach it through their parent).
+SHOP_ROWS = {
+    "shops": "SELECT count(*) FROM core.shops WHERE id = :s",
+    "listings": "SELECT count(*) FROM core.listings WHERE shop_id = :s",
+    "listing_images": "SELECT count(*) FROM core.listing_images i JOIN core.listings l ON l.id = i.listing_id "
+    "WHERE l.shop_id = :s",
+    "inventory": "SELECT count(*) FROM core.inventory WHERE shop_id = :s",
+    "listing_snapshots": "SELECT count(*) FROM core.listing_snapshots n JOIN core.listings l ON l.id = n.listing_id "
+    "WHERE l.shop_id = :s",
+    "orders": "SELECT count(*) FROM core.orders WHERE shop_id = :s",
+    "order_items": "SELECT count(*) FROM core.order_items i JOIN core.orders o ON o.id = i.order_id "
+    "WHERE o.shop_id = :s",
+    "customers": "SELECT count(*) FROM core.customers WHERE shop_id = :s",
+}
+
 CORE_COUNTS = {
-    "receipts": "SELECT count(*) FROM core.orders WHERE shop_id = :s",
+    "receipts": SHOP_ROWS["orders"],
     "listings": "SELECT count(*) FROM core.listings WHERE shop_id = :s AND state <> 'removed'",
 }
 CORE_KEYS = {
@@ -93,22 +108,6 @@ def latest_by_shop(conn: Connection) -> dict[int, dict[str, Any]]:
         int(etsy): {"status": status, "counts": counts or {}, "finished_at": str(finished)}
         for etsy, status, counts, finished in conn.execute(text(LATEST))
     }
-
-
-# Rows each core table holds for one shop (tables without a shop column reach it through their parent).
-SHOP_ROWS = {
-    "shops": "SELECT count(*) FROM core.shops WHERE id = :s",
-    "listings": "SELECT count(*) FROM core.listings WHERE shop_id = :s",
-    "listing_images": "SELECT count(*) FROM core.listing_images i JOIN core.listings l ON l.id = i.listing_id "
-    "WHERE l.shop_id = :s",
-    "inventory": "SELECT count(*) FROM core.inventory WHERE shop_id = :s",
-    "listing_snapshots": "SELECT count(*) FROM core.listing_snapshots n JOIN core.listings l ON l.id = n.listing_id "
-    "WHERE l.shop_id = :s",
-    "orders": "SELECT count(*) FROM core.orders WHERE shop_id = :s",
-    "order_items": "SELECT count(*) FROM core.order_items i JOIN core.orders o ON o.id = i.order_id "
-    "WHERE o.shop_id = :s",
-    "customers": "SELECT count(*) FROM core.customers WHERE shop_id = :s",
-}
 
 
 def shop_row_counts(conn: Connection, shop_id: int) -> dict[str, int]:

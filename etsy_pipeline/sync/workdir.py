@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from sqlalchemy.engine import make_url
 
 from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.storage.crypto import ensure_private_dir
@@ -27,8 +28,6 @@ PROGRESS = "progress.json"
 
 def dlt_credentials(url: str) -> str:
     """dlt insists on a host and a password; socket and trust authentication ignore the placeholders."""
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(libpq_url(url))
     if not parsed.password:
         parsed = parsed.set(password="unused")  # noqa: S106 - a placeholder, never checked
