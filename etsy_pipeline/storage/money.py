@@ -3,6 +3,11 @@
 Etsy sends money as `{amount, divisor, currency_code}` with value = amount / divisor. The divisor is not always
 100 (zero-decimal currencies use 1, some use 1000), so the value is computed with Decimal and checked to be
 exact; a divisor that would need rounding is rejected rather than silently rounded.
+
+This module is the one home of the rule. The record validator (`sources/etsy/validation.py`) quarantines any
+Money object `money_problem` finds fault with, so the SQL twin `core.money(amount, divisor)` (migration 0002,
+used by the set-based transforms) only ever divides by a power of ten and is exact too; a test holds the two
+conversions equal.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from typing import Any, NamedTuple
 
 class MoneyError(ValueError):
     """A Money object is malformed; the message names the field and value."""
+
+
+POWERS_OF_TEN = frozenset(10**k for k in range(10))  # Etsy's divisors (1 for JPY, 100, 1000 for KWD)
 
 
 class Money(NamedTuple):
@@ -48,7 +56,18 @@ def parse_money(raw: Mapping[str, Any] | None) -> Money | None:
         raise MoneyError(f"money must be an object with amount, divisor and currency_code, got {raw!r}")
     amount = _int_field(raw, "amount")
     divisor = _int_field(raw, "divisor")
+    if divisor > 0 and divisor not in POWERS_OF_TEN:
+        raise MoneyError(f"money field 'divisor' must be a power of ten (1, 10, 100, ...), got {divisor!r}")
     currency = raw.get("currency_code")
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise MoneyError(f"money field 'currency_code' must be a 3-letter code, got {currency!r}")
     return Money(to_decimal(amount, divisor), currency.upper())
+
+
+def money_problem(field: str, value: Any) -> str | None:
+    """What is wrong with the Money object in `field` (naming it), or None when it converts exactly."""
+    try:
+        parse_money(value)
+    except MoneyError as exc:
+        return f"{field}: {exc}"
+    return None

@@ -3,8 +3,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
-from etsy_pipeline.storage.money import Money, MoneyError, parse_money, to_decimal
+from etsy_pipeline.sources.etsy.validation import MONEY, problems
+from etsy_pipeline.storage.database import Database
+from etsy_pipeline.storage.money import Money, MoneyError, money_problem, parse_money, to_decimal
 
 
 @pytest.mark.parametrize(
@@ -52,3 +55,27 @@ def test_a_divisor_that_needs_rounding_is_refused() -> None:
     with pytest.raises(MoneyError, match="no exact decimal value"):
         to_decimal(100, 3)
     assert to_decimal(1, 8) == Decimal("0.125")
+
+
+def test_a_divisor_that_is_not_a_power_of_ten_is_refused_even_when_exact() -> None:
+    with pytest.raises(MoneyError, match="'divisor' must be a power of ten"):
+        parse_money({"amount": 300, "divisor": 3, "currency_code": "USD"})
+
+
+def test_the_validator_quarantines_on_the_same_rule() -> None:
+    """The record validator reports exactly what `money_problem` finds, naming the field."""
+    bad = {"amount": 1999, "divisor": 3, "currency_code": "USD"}
+    assert money_problem("price", bad) == "price: money field 'divisor' must be a power of ten (1, 10, 100, ...), got 3"
+    found = problems({"price": bad}, {"price": (MONEY, False)})
+    assert found == [money_problem("price", bad)]
+    assert money_problem("price", {"amount": 1999, "divisor": 100, "currency_code": "USD"}) is None
+
+
+@pytest.mark.parametrize(
+    ("amount", "divisor"), [(2200, 100), (1999, 100), (1500, 1), (12345, 1000), (1, 1000), (-250, 100), (7, 10)]
+)
+def test_sql_money_equals_the_python_conversion(db: Database, amount: int, divisor: int) -> None:
+    """`core.money` (the transforms' conversion in SQL) gives the same exact value as `to_decimal`."""
+    with db.engine.connect() as conn:
+        value = conn.execute(text("SELECT core.money(:a, :d)"), {"a": amount, "d": divisor}).scalar_one()
+    assert value == to_decimal(amount, divisor)

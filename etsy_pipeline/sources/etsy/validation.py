@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from etsy_pipeline.storage.money import money_problem
+
 INT = (int,)
 STR = (str,)
 BOOL = (bool,)
@@ -16,7 +18,6 @@ NUM = (int, float)
 LIST = (list,)
 DICT = (dict,)
 MONEY = "money"
-POWERS_OF_TEN = {10**k for k in range(10)}  # Etsy's divisors; anything else could not convert exactly
 Spec = dict[str, tuple[Any, bool]]  # field -> (types or MONEY, nullable)
 
 SHOP: Spec = {
@@ -136,18 +137,6 @@ NESTED: dict[int, dict[str, Spec]] = {
 }
 
 
-def _money_problem(name: str, value: Any) -> str | None:
-    if not isinstance(value, dict):
-        return f"{name} must be a Money object, got {value!r}"
-    for part, types in (("amount", INT), ("divisor", INT), ("currency_code", STR)):
-        item = value.get(part)
-        if isinstance(item, bool) or not isinstance(item, types):
-            return f"{name}.{part} must be {types[0].__name__}, got {item!r}"
-    if value["divisor"] not in POWERS_OF_TEN:
-        return f"{name}.divisor must be a power of ten (1, 10, 100, ...), got {value['divisor']!r}"
-    return None
-
-
 def problems(record: Any, spec: Spec, where: str = "") -> list[str]:
     """What is wrong with `record` against `spec`; empty when it fits."""
     if not isinstance(record, dict):
@@ -164,7 +153,7 @@ def problems(record: Any, spec: Spec, where: str = "") -> list[str]:
                 found.append(f"{label} must not be null")
             continue
         if types == MONEY:
-            problem = _money_problem(label, value)
+            problem = money_problem(label, value)
             if problem:
                 found.append(problem)
         elif (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
