@@ -119,7 +119,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "customers-count-canceled",
         "customers' lifetime figures leave canceled orders out",
-        "etsy_pipeline/transform/core.py",
+        "etsy_pipeline/transform/core/customers.py",
         "            WHERE o.status <> 'canceled'\n            GROUP BY o.etsy_buyer_user_id",
         "            GROUP BY o.etsy_buyer_user_id",
         (f"{SYNC}/test_sync.py::test_an_unstamped_change_inside_the_look_back_window_is_read_again",),
@@ -161,7 +161,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "spend-ignores-refunds",
         "a customer's lifetime spend takes refunds off",
-        "etsy_pipeline/transform/core.py",
+        "etsy_pipeline/transform/core/customers.py",
         "                sum(o.grandtotal - o.refunded_amount) AS total_spent,",
         "                sum(o.grandtotal) AS total_spent,",
         (f"{SHAPE}/test_customers.py::test_core_customers_leave_out_canceled_orders_and_take_refunds_off_the_spend",),

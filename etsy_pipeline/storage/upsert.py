@@ -1,4 +1,7 @@
-"""Bulk upsert: stage rows with COPY, then one INSERT ... SELECT ... ON CONFLICT DO UPDATE per batch.
+"""Upserts: the merge statement every writer of `core` uses (`upsert_sql`), and a bulk path for Python rows.
+
+The set-based transforms (`transform/core/`) merge raw rows with `upsert_sql` over a SELECT. Rows built in
+Python (`bulk_upsert`) are staged with COPY, then merged with the same statement, one per batch.
 
 COPY into a temporary staging table is the fastest way to get many rows into PostgreSQL; the merge into the
 target is then a single set-based statement per batch. Everything runs in the caller's transaction, so a
@@ -34,24 +37,52 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _merge_sql(table: Table, staging: str, columns: list[str], key: Sequence[str]) -> str:
-    target = _target(table)
+def upsert_sql(
+    target: str,
+    columns: Sequence[str],
+    source: str,
+    *,
+    key: Sequence[str],
+    update: Sequence[str] | None = None,
+    compare: Sequence[str] | None = None,
+    touch: bool = True,
+    returning: bool = False,
+) -> str:
+    """The one merge statement of the project: `INSERT INTO target (columns) <source> ON CONFLICT (key) DO UPDATE`.
+
+    `update` (default: every column but the key) are overwritten from the new row; `touch` also sets
+    `updated_at = now()`. The update carries a guard: only when the `compare` columns (default: `update`) differ
+    is the row rewritten, so `updated_at` means "last changed", not "last seen", and a re-run of an unchanged load
+    writes nothing (and reports nothing as written). With no columns to update the conflict does nothing.
+    """
     cols = ", ".join(_quote(c) for c in columns)
     conflict = ", ".join(_quote(c) for c in key)
-    updates = [c for c in columns if c not in key]
+    updates = [c for c in columns if c not in key] if update is None else list(update)
+    tail = " RETURNING 1" if returning else ""
+    if not updates:
+        return f"INSERT INTO {target} ({cols}) {source} ON CONFLICT ({conflict}) DO NOTHING{tail}"
+    assignments = [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updates]
+    if touch:
+        assignments.append('"updated_at" = now()')
+    guarded = updates if compare is None else list(compare)
+    guard = ""
+    if guarded:
+        current = ", ".join(f"{target}.{_quote(c)}" for c in guarded)
+        proposed = ", ".join(f"EXCLUDED.{_quote(c)}" for c in guarded)
+        guard = f" WHERE ROW({current}) IS DISTINCT FROM ROW({proposed})"
+    return (
+        f"INSERT INTO {target} ({cols}) {source} ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)}"
+        f"{guard}{tail}"
+    )
+
+
+def _merge_sql(table: Table, staging: str, columns: list[str], key: Sequence[str]) -> str:
+    conflict = ", ".join(_quote(c) for c in key)
+    cols = ", ".join(_quote(c) for c in columns)
     # DISTINCT ON keeps the last occurrence of a key within the batch: ON CONFLICT cannot touch a row twice.
     source = f"SELECT DISTINCT ON ({conflict}) {cols} FROM {staging} ORDER BY {conflict}, _seq DESC"
-    if not updates:
-        return f"INSERT INTO {target} ({cols}) {source} ON CONFLICT ({conflict}) DO NOTHING RETURNING 1"
-    assignments = [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updates]
-    if "updated_at" in table.c and "updated_at" not in columns:
-        assignments.append('"updated_at" = now()')
-    current = ", ".join(f"{target}.{_quote(c)}" for c in updates)
-    proposed = ", ".join(f"EXCLUDED.{_quote(c)}" for c in updates)
-    return (
-        f"INSERT INTO {target} ({cols}) {source} ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} "
-        f"WHERE ROW({current}) IS DISTINCT FROM ROW({proposed}) RETURNING 1"
-    )
+    touch = "updated_at" in table.c and "updated_at" not in columns
+    return upsert_sql(_target(table), columns, source, key=key, touch=touch, returning=True)
 
 
 def _target(table: Table) -> str:

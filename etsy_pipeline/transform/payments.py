@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from etsy_pipeline.storage.upsert import upsert_sql
 from etsy_pipeline.transform.raw import RawSchema
 from etsy_pipeline.transform.statements import IN_LOADS, money, run
 
@@ -110,6 +111,12 @@ def _divisors(raw: RawSchema) -> str:
     return f"coalesce({', '.join([*sources, 'NULL::bigint'])})"
 
 
+LEDGER_COLUMNS = (
+    "etsy_entry_id", "shop_id", "etsy_ledger_id", "sequence_number", "currency_code", "amount", "balance",
+    "ledger_type", "description", "reference_type", "reference_id", "etsy_payment_id", "etsy_created_at",
+)  # fmt: skip
+
+
 def shape_ledger_entries(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     """Insert the new ledger lines (Etsy never changes one), each with the payment it is about."""
     if not raw.has("ledger_entries"):
@@ -123,30 +130,27 @@ def shape_ledger_entries(conn: Connection, raw: RawSchema, p: dict[str, Any]) ->
     )
     reference = raw.col("ledger_entries", "reference_id", "e", "text")
     reference_type = raw.col("ledger_entries", "reference_type", "e", "text")
-    return run(
-        conn,
-        f"""
+    latest = f"""
         WITH changed AS (
             SELECT DISTINCT ON (e.entry_id) e.* FROM {raw.table("ledger_entries")} e WHERE {IN_LOADS.format(a="e")}
             ORDER BY e.entry_id, e._dlt_load_id DESC
         ),
         divisors AS MATERIALIZED (  -- once per currency: inlined, PostgreSQL looked it up for every line
             SELECT cu.currency, {_divisors(raw)} AS divisor FROM (SELECT DISTINCT currency FROM changed) cu
-        )
-        INSERT INTO core.ledger_entries (etsy_entry_id, shop_id, etsy_ledger_id, sequence_number, currency_code,
-            amount, balance, ledger_type, description, reference_type, reference_id, etsy_payment_id,
-            etsy_created_at)
+        )"""
+    source = f"""
         SELECT e.entry_id, :shop_id, e.ledger_id, e.sequence_number, e.currency, core.money(e.amount, d.divisor),
             core.money(e.balance, d.divisor), {raw.col("ledger_entries", "ledger_type", "e", "text")},
             {raw.col("ledger_entries", "description", "e", "text")}, {reference_type}, {reference},
             CASE WHEN {reference_type} = 'shop_payment' AND {reference} ~ '^[0-9]{{1,18}}$' THEN {reference}::bigint
                  ELSE {adjusted_payment} END,
             to_timestamp(e.created_timestamp)
-        FROM changed e JOIN divisors d ON d.currency = e.currency
-        ON CONFLICT (etsy_entry_id) DO UPDATE SET amount = EXCLUDED.amount, balance = EXCLUDED.balance,
-            etsy_payment_id = EXCLUDED.etsy_payment_id, updated_at = now()
-        WHERE (core.ledger_entries.amount, core.ledger_entries.balance, core.ledger_entries.etsy_payment_id)
-            IS DISTINCT FROM (EXCLUDED.amount, EXCLUDED.balance, EXCLUDED.etsy_payment_id)
-        """,
-        p,
+        FROM changed e JOIN divisors d ON d.currency = e.currency"""
+    upsert = upsert_sql(
+        "core.ledger_entries",
+        LEDGER_COLUMNS,
+        source,
+        key=["etsy_entry_id"],
+        update=["amount", "balance", "etsy_payment_id"],
     )
+    return run(conn, f"{latest} {upsert}", p)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from etsy_pipeline.storage.upsert import upsert_sql
 from etsy_pipeline.transform.raw import RawSchema
 from etsy_pipeline.transform.statements import IN_LOADS, run
 
@@ -16,21 +17,12 @@ def shape_sections(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
         return 0
     table, c = raw.table("shop_sections"), raw.col
     newest = f"(SELECT max(s._dlt_load_id) FROM {table} s WHERE {IN_LOADS.format(a='s')})"
-    written = run(
-        conn,
-        f"""
-        INSERT INTO core.shop_sections (etsy_shop_section_id, shop_id, title, rank, active_listing_count)
+    source = f"""
         SELECT s.shop_section_id, :shop_id, s.title, {c("shop_sections", "rank", "s", "bigint")},
             {c("shop_sections", "active_listing_count", "s", "bigint")}
-        FROM {table} s WHERE s.shop_id = :etsy_shop_id AND s._dlt_load_id = {newest}
-        ON CONFLICT (etsy_shop_section_id) DO UPDATE SET shop_id = EXCLUDED.shop_id, title = EXCLUDED.title,
-            rank = EXCLUDED.rank, active_listing_count = EXCLUDED.active_listing_count, updated_at = now()
-        WHERE (core.shop_sections.shop_id, core.shop_sections.title, core.shop_sections.rank,
-               core.shop_sections.active_listing_count)
-          IS DISTINCT FROM (EXCLUDED.shop_id, EXCLUDED.title, EXCLUDED.rank, EXCLUDED.active_listing_count)
-        """,
-        p,
-    )
+        FROM {table} s WHERE s.shop_id = :etsy_shop_id AND s._dlt_load_id = {newest}"""
+    columns = ("etsy_shop_section_id", "shop_id", "title", "rank", "active_listing_count")
+    written = run(conn, upsert_sql("core.shop_sections", columns, source, key=["etsy_shop_section_id"]), p)
     written += run(
         conn,
         f"""

@@ -1,0 +1,99 @@
+"""Raw → core: set-based upserts from `etsy_raw` into the typed `core` tables, one shop at a time.
+
+Only rows of loads newer than the shop's watermark (`core.shops.raw_load_id`) are read, so the cost follows
+what the load changed, not the size of the tables. Each entity has its module (`shops`, `listings`,
+`inventory`, `orders`, `customers`, and `transform/payments.py`, `sections.py`, `reviews.py`); every merge is
+`storage.upsert.upsert_sql` and every Money conversion `core.money` (the twin of `storage/money.py`). Children
+(images, inventory, line items) of a changed parent are upserted and the ones Etsy no longer lists are removed.
+Everything runs in the caller's transaction: the watermark moves only if every table was shaped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from etsy_pipeline.transform.core.customers import shape_customers
+from etsy_pipeline.transform.core.inventory import shape_inventory
+from etsy_pipeline.transform.core.listings import mark_removed_listings, shape_images, shape_listings, snapshot_listings
+from etsy_pipeline.transform.core.orders import shape_order_items, shape_orders
+from etsy_pipeline.transform.core.shops import shape_shop_row
+from etsy_pipeline.transform.payments import shape_ledger_entries, shape_payments
+from etsy_pipeline.transform.raw import RawSchema
+from etsy_pipeline.transform.reviews import shape_reviews
+from etsy_pipeline.transform.sections import shape_sections
+from etsy_pipeline.transform.statements import IN_LOADS
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[Connection, RawSchema, dict[str, Any]], int]
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("shops", shape_shop_row),
+    ("listings", shape_listings),
+    ("listings_removed", mark_removed_listings),
+    ("listing_images", shape_images),
+    ("inventory", shape_inventory),
+    ("listing_snapshots", snapshot_listings),
+    ("orders", shape_orders),
+    ("order_items", shape_order_items),
+    ("customers", shape_customers),
+    ("payments", shape_payments),
+    ("ledger_entries", shape_ledger_entries),
+    ("shop_sections", shape_sections),
+    ("reviews", shape_reviews),
+)
+
+
+def touched_days(conn: Connection, raw: RawSchema, p: dict[str, Any], tz: str) -> list[date]:
+    """Days (in the analytics time zone) of the orders this load changed: the analytics days to rebuild."""
+    if not raw.has("receipts"):
+        return []
+    rows = conn.execute(
+        text(
+            f"""
+            SELECT DISTINCT (to_timestamp(r.created_timestamp) AT TIME ZONE :tz)::date FROM {raw.table("receipts")} r
+            WHERE {IN_LOADS.format(a="r")} ORDER BY 1
+            """
+        ),
+        p | {"tz": tz},
+    )
+    return [day for (day,) in rows]
+
+
+def shape_shop(
+    conn: Connection, *, shop_id: int, etsy_shop_id: int, complete_listing_load: str | None, tz: str = "UTC"
+) -> dict[str, Any]:
+    """Shape every load of the shop newer than its watermark.
+
+    Returns rows written per core table, and under `touched_days` the order days the loads changed.
+    """
+    raw = RawSchema(conn)
+    if not raw.has("_dlt_loads"):
+        return {}
+    since = conn.execute(
+        text("SELECT coalesce(raw_load_id, '') FROM core.shops WHERE id = :id"), {"id": shop_id}
+    ).scalar()
+    upto = conn.execute(text(f"SELECT max(load_id) FROM {raw.table('_dlt_loads')} WHERE status = 0")).scalar()
+    if upto is None or (since and upto <= since):
+        return {}
+    params = {
+        "shop_id": shop_id,
+        "etsy_shop_id": etsy_shop_id,
+        "since": since or "",
+        "upto": upto,
+        "complete": complete_listing_load,
+    }
+    rows: dict[str, Any] = {"touched_days": [d.isoformat() for d in touched_days(conn, raw, params, tz)]}
+    for name, step in STEPS:
+        started = time.perf_counter()
+        rows[name] = step(conn, raw, params)
+        log.debug(
+            "shaped %s for shop %s: %s rows in %.2fs", name, etsy_shop_id, rows[name], time.perf_counter() - started
+        )
+    conn.execute(text("UPDATE core.shops SET raw_load_id = :upto WHERE id = :id"), {"upto": upto, "id": shop_id})
+    return rows
