@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     sync_lock_wait_seconds: float = Field(
         default=5.0, ge=0, description="How long a sync waits for another run of the same shop before skipping."
     )
+    sync_shops_per_run: int = Field(
+        default=25,
+        ge=1,
+        description="Shops one scheduled pull run syncs in turn (a run is a process; 1: a run per shop).",
+    )
     automation_stopped: str = Field(
         default="",
         description="Schedules and sensors that start stopped in a fresh Dagster instance: comma-separated names, "

@@ -15,10 +15,11 @@ from etsy_pipeline.defs.catalog import ROW_COUNT, table_metadata
 from etsy_pipeline.defs.ingest.partitions import shop_partitions
 from etsy_pipeline.defs.ingest.translator import PULL_FRESHNESS, EtsyTranslator
 from etsy_pipeline.defs.resources import StorageResource
+from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sources.etsy import etsy_source
 from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.storage.models import Shop
-from etsy_pipeline.sync.clients import build_access
+from etsy_pipeline.sync.clients import EtsyAccess, build_access
 from etsy_pipeline.sync.outcome import SyncStatus
 from etsy_pipeline.sync.runner import SyncResult, sync_shop
 
@@ -82,34 +83,98 @@ def _metadata(result: SyncResult) -> dict[str, Any]:
     }
 
 
+# How a shop's pull ended, for the run's failure: a SyncResult that materializes nothing, or why it never started.
+Problem = str
+NOT_RECORDED = (SyncStatus.FAILED, SyncStatus.NEEDS_REAUTH, SyncStatus.INCOMPLETE, SyncStatus.SKIPPED)
+
+
 @dg.multi_asset(
     name="etsy_pull",
     specs=RAW_SPECS + CORE_SPECS,
     partitions_def=shop_partitions,
     pool="etsy_api",
-    description="Pull one shop from Etsy into etsy_raw (dlt), then shape core.",
+    description="Pull shops from Etsy into etsy_raw (dlt), then shape core: one shop, or a scheduled batch of them.",
 )
 def etsy_pull(context: dg.AssetExecutionContext, storage: StorageResource) -> Any:
-    etsy_shop_id = int(context.partition_key)
+    """Pull the run's shop partitions one after another in this process (a run per shop costs a process per shop).
+
+    One shop's failure stays its own: the other shops are still pulled and their partitions recorded as
+    materialized with their own metadata; the failing shops are then named in the run's failure, which leaves
+    their partitions failed. A single-shop run (the UI, a retry, `SYNC_SHOPS_PER_RUN=1`) behaves as it always
+    did: its shop's trouble is the run's failure.
+    """
+    keys = list(context.partition_keys)
+    results: dict[str, SyncResult] = {}
+    problems: dict[str, Problem] = {}
     with storage.open() as runtime:
-        with runtime.db.session() as session:
-            shop_id = session.scalar(select(Shop.id).where(Shop.etsy_shop_id == etsy_shop_id))
-        if shop_id is None:
-            raise dg.Failure(f"shop {etsy_shop_id} is not connected (run `etsy-pipeline connect`)")
         access = build_access(runtime.settings, runtime.repos.tokens, reserve=runtime.settings.etsy_push_reserve)
         try:
-            result = sync_shop(runtime, access, shop_id)
+            for key in keys:
+                outcome = (
+                    _pull_one(runtime, access, key) if len(keys) == 1 else _pull_isolated(context, runtime, access, key)
+                )
+                if isinstance(outcome, SyncResult):
+                    results[key] = outcome
+                    if outcome.status in NOT_RECORDED:
+                        problems[key] = f"{outcome.status}: {outcome.error}"
+                else:
+                    problems[key] = outcome
         finally:
             access.close()
-    if result.status in (SyncStatus.FAILED, SyncStatus.NEEDS_REAUTH, SyncStatus.INCOMPLETE, SyncStatus.SKIPPED):
-        # A skipped run materializes nothing: the run holding the shop's lock records what it pulls.
-        raise dg.Failure(
-            description=f"shop {etsy_shop_id}: {result.status}: {result.error}", metadata=_metadata(result)
-        )
-    if result.status == SyncStatus.QUOTA_EXHAUSTED:
+    if any(r.status == SyncStatus.QUOTA_EXHAUSTED for r in results.values()):
         context.log.warning("Etsy's daily quota ran out: the next run continues where this one stopped")
-    for key, metadata in materializations(result).items():
-        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+    if len(keys) == 1:
+        yield from _single(keys[0], results.get(keys[0]), problems.get(keys[0]))
+        return
+    if not problems:  # the run's outputs materialize every partition of its range, each with its own shop's figures
+        for key, result in results.items():
+            for asset_key, metadata in materializations(result).items():
+                context.add_asset_metadata(metadata, asset_key=asset_key, partition_key=key)
+        for spec in RAW_SPECS + CORE_SPECS:
+            yield dg.MaterializeResult(asset_key=spec.key)
+        return
+    # Some shops failed: the run's outputs would claim them too, so each good shop's partition is recorded alone.
+    for key, result in results.items():
+        if key not in problems:
+            for asset_key, metadata in materializations(result).items():
+                yield dg.AssetMaterialization(asset_key=asset_key, partition=key, metadata=metadata)
+    raise dg.Failure(
+        description=f"{len(problems)} of {len(keys)} shops not pulled: "
+        + "; ".join(f"shop {key}: {problem}" for key, problem in problems.items()),
+        metadata={"failed_shops": sorted(problems), "pulled_shops": len(keys) - len(problems)},
+    )
+
+
+def _single(key: str, result: SyncResult | None, problem: Problem | None) -> Any:
+    """A run of one shop: its failure is the run's, its metadata the run's outputs'."""
+    if result is None:
+        raise dg.Failure(problem)
+    if problem is not None:
+        # A skipped run materializes nothing: the run holding the shop's lock records what it pulls.
+        raise dg.Failure(description=f"shop {key}: {problem}", metadata=_metadata(result))
+    for asset_key, metadata in materializations(result).items():
+        yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
+
+
+def _pull_one(runtime: Runtime, access: EtsyAccess, key: str) -> SyncResult | Problem:
+    """Sync the shop of one partition (an Etsy shop id); a shop no longer connected is a problem, not a crash."""
+    etsy_shop_id = int(key)
+    with runtime.db.session() as session:
+        shop_id = session.scalar(select(Shop.id).where(Shop.etsy_shop_id == etsy_shop_id))
+    if shop_id is None:
+        return f"shop {etsy_shop_id} is not connected (run `etsy-pipeline connect`)"
+    return sync_shop(runtime, access, shop_id)
+
+
+def _pull_isolated(
+    context: dg.AssetExecutionContext, runtime: Runtime, access: EtsyAccess, key: str
+) -> SyncResult | Problem:
+    """One shop of a batch: whatever goes wrong with it (a bug, a lost connection) must not stop the others."""
+    try:
+        return _pull_one(runtime, access, key)
+    except Exception as exc:  # isolated per shop, named in the run's failure
+        context.log.exception("shop %s: the pull raised", key)
+        return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def materializations(result: SyncResult) -> dict[dg.AssetKey, dict[str, Any]]:

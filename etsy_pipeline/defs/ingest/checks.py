@@ -1,7 +1,7 @@
 """Asset checks on the shaped tables: core against Etsy's totals, keys unique, line items adding up, no orphans,
-an empty quarantine (the SQL lives in `transform/integrity.py`). In a pull run each check looks at the shop its run
-built; run on its own, at every shop. The integrity checks are blocking: a failed one stops anything downstream in
-the same run from building on broken core rows."""
+an empty quarantine (the SQL lives in `transform/integrity.py`). In a pull run each check looks at the shops its
+run built (one, or a scheduled batch); run on its own, at every shop. The integrity checks are blocking: a failed
+one stops anything downstream in the same run from building on broken core rows."""
 
 import dagster as dg
 
@@ -14,16 +14,24 @@ ITEMS = dg.AssetKey(["core", "order_items"])
 RAW_RECEIPTS = dg.AssetKey(["etsy_raw", "receipts"])
 
 
-def _shop(context: dg.AssetCheckExecutionContext) -> int | None:
-    """The shop partition the run built (an Etsy shop id), or None when the check runs on its own."""
-    return int(context.partition_key) if context.has_partition_key else None
+def _shops(context: dg.AssetCheckExecutionContext) -> list[int | None]:
+    """The shop partitions the run built (Etsy shop ids), or [None] (every shop) when the check runs on its own."""
+    if context.has_partition_key:
+        return [int(context.partition_key)]
+    if context.has_partition_key_range:
+        return [int(key) for key in context.partition_keys]
+    return [None]
+
+
+def _scope(shops: list[int | None]) -> str:
+    return ",".join(str(shop) for shop in shops) if shops != [None] else "all"
 
 
 def _integrity(context: dg.AssetCheckExecutionContext, storage: StorageResource, name: str) -> dg.AssetCheckResult:
-    shop = _shop(context)
+    shops = _shops(context)
     with storage.open() as runtime, runtime.db.engine.connect() as conn:
-        found = integrity.count(conn, name, shop)
-    return dg.AssetCheckResult(passed=found == 0, metadata={name: found, "shop": str(shop) if shop else "all"})
+        found = sum(integrity.count(conn, name, shop) for shop in shops)
+    return dg.AssetCheckResult(passed=found == 0, metadata={name: found, "shop": _scope(shops)})
 
 
 @dg.asset_check(asset=ORDERS, description="Every Etsy receipt appears once in core.orders.", blocking=True)
@@ -55,7 +63,7 @@ def no_orphan_line_items(context: dg.AssetCheckExecutionContext, storage: Storag
 @dg.asset_check(asset=RAW_RECEIPTS, description="Records Etsy sent that did not fit wait in etsy_raw.quarantine.")
 def quarantine_empty(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
     with storage.open() as runtime, runtime.db.engine.connect() as conn:
-        waiting = integrity.quarantined(conn, _shop(context))
+        waiting = sum(integrity.quarantined(conn, shop) for shop in _shops(context))
     return dg.AssetCheckResult(
         passed=waiting == 0, severity=dg.AssetCheckSeverity.WARN, metadata={"quarantined_records": waiting}
     )
@@ -66,9 +74,9 @@ def quarantine_empty(context: dg.AssetCheckExecutionContext, storage: StorageRes
     description="Core holds as many orders and listings as Etsy reports (each shop's latest pull compared them).",
 )
 def orders_match_etsy(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
-    shop = _shop(context)
+    shops = _shops(context)
     with storage.open() as runtime, runtime.db.engine.connect() as conn:
-        latest = {k: v for k, v in latest_by_shop(conn).items() if shop is None or k == shop}
+        latest = {k: v for k, v in latest_by_shop(conn).items() if shops == [None] or k in shops}
     short = sorted(shop for shop, run in latest.items() if run["status"] == "incomplete")
     table = {
         str(shop): {entity: f"{c['core']:,} of {c['etsy']:,}" for entity, c in run["counts"].items()}

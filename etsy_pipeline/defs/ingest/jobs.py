@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.ingest.assets import etsy_pull
-from etsy_pipeline.defs.ingest.partitions import shop_partitions, shop_run_tags
+from etsy_pipeline.defs.ingest.partitions import batch_run_tags, batches, shop_partitions, shop_run_tags
 from etsy_pipeline.defs.resources import StorageResource
+from etsy_pipeline.settings import get_settings
 from etsy_pipeline.storage.models import Shop
 
 PULL_SCHEDULE = "pull_sync_every_6_hours"
@@ -19,17 +20,27 @@ SHOPS_SENSOR = "etsy_shops_sensor"
 pull_sync = dg.define_asset_job(
     "pull_sync",
     selection=dg.AssetSelection.assets(etsy_pull),
-    description="Pull one shop from Etsy (a run per shop partition; one run per shop at a time).",
+    description="Pull shops from Etsy: one shop partition, or a range of them one after another (one run per shop "
+    "at a time).",
 )
 
 
 def pull_every_shop(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    """One run per connected shop; each shop runs, fails and retries on its own."""
+    """A run per `SYNC_SHOPS_PER_RUN` connected shops, so a thousand shops are not a thousand run processes.
+
+    Each shop still fails on its own: a batch pulls and records its other shops and fails only the failing
+    shop's partition. A batch of one is an ordinary single-shop run (tagged for the one-run-per-shop limit).
+    """
     tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "manual"
-    return [
-        dg.RunRequest(run_key=f"{key}:{tick}", partition_key=key, tags=shop_run_tags(key))
-        for key in context.instance.get_dynamic_partitions(shop_partitions.name)  # type: ignore[arg-type]
-    ]
+    keys = context.instance.get_dynamic_partitions(shop_partitions.name)  # type: ignore[arg-type]
+    requests = []
+    for batch in batches(keys, get_settings().sync_shops_per_run):
+        first, last = batch[0], batch[-1]
+        if len(batch) == 1:
+            requests.append(dg.RunRequest(run_key=f"{first}:{tick}", partition_key=first, tags=shop_run_tags(first)))
+        else:
+            requests.append(dg.RunRequest(run_key=f"{first}..{last}:{tick}", tags=batch_run_tags(batch)))
+    return requests
 
 
 def follow_connected_shops(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
@@ -52,7 +63,7 @@ def build_pull_schedule(automation: Automation) -> dg.ScheduleDefinition:
         cron_schedule="0 */6 * * *",
         job=pull_sync,
         default_status=automation.schedule(PULL_SCHEDULE),
-        description="Pull every connected shop every six hours.",
+        description="Pull every connected shop every six hours, SYNC_SHOPS_PER_RUN shops per run.",
     )(pull_every_shop)
 
 
