@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
@@ -35,6 +35,15 @@ MAX_LIMIT = 100
 MAX_OFFSET = 12_000
 RETRYABLE = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 300.0  # a longer retry-after (a spent day) is not waited out inside a call
+
+
+class Page(NamedTuple):
+    """One page of a list endpoint: Etsy's `count` (of the whole result), this page's records, and whether it ends
+    the read."""
+
+    total: int
+    results: list[dict[str, Any]]
+    last: bool
 
 
 @dataclass(frozen=True)
@@ -197,18 +206,28 @@ class EtsyClient:
         return self.request(method, path, tokens=tokens, data=data, json=json, write=True)
 
     def pages(
-        self, path: str, *, tokens: TokenManager | None = None, limit: int = MAX_LIMIT, **params: Any
-    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """(count, results) per page, following offsets until a short page; refuses to pass 12,000."""
+        self,
+        path: str,
+        *,
+        tokens: TokenManager | None = None,
+        limit: int = MAX_LIMIT,
+        trust_count: bool = False,
+        **params: Any,
+    ) -> Iterator[Page]:
+        """The one paging loop of the project: pages of `path`, following offsets; refuses to pass 12,000.
+
+        A short page is the last. A full one at or past `count` may not be: Etsy's listing pages can overlap
+        (#510), which pushes the last records past the count, so one more page is asked for. Endpoints whose
+        pages do not overlap (time-filtered reads) pass `trust_count` and stop at the count, saving that call.
+        """
         offset = 0
         while True:
             if offset > MAX_OFFSET:
                 raise OffsetTooLarge(f"paging {path} would pass Etsy's maximum offset of {MAX_OFFSET}")
             page = self.get(path, tokens=tokens, limit=limit, offset=offset, **params)
             count, results = int(page["count"]), list(page["results"])
-            yield count, results
             offset += limit
-            # A short page is the last. A full one at or past `count` may not be: Etsy's listing pages can overlap
-            # (#510), which pushes the last records past the count, so one more page is asked for.
-            if len(results) < limit:
+            last = len(results) < limit or (trust_count and offset >= count)
+            yield Page(count, results, last)
+            if last:
                 return

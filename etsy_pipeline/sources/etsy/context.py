@@ -20,7 +20,7 @@ from etsy_pipeline.etsy.errors import NeedsReauthorization, QuotaExhausted
 from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.helpers import Cursor, RunReport, Window
 from etsy_pipeline.sources.etsy.pii import Encrypt
-from etsy_pipeline.sources.etsy.settings import EARLIEST, PAGE_LIMIT, QUARANTINE_TABLE
+from etsy_pipeline.sources.etsy.settings import EARLIEST, QUARANTINE_TABLE
 
 QUARANTINE_HINTS = dlt.mark.make_hints(
     table_name=QUARANTINE_TABLE,
@@ -61,10 +61,10 @@ class Pull:
     def pages(self, path: str, **params: Any) -> Iterator[tuple[int, list[Any]]]:
         """The client's (count, records) pages, stopping quietly (and saying why) on quota or revocation."""
         try:
-            for count, records in self.client.pages(path, tokens=self.tokens, limit=PAGE_LIMIT, **params):
+            for page in self.client.pages(path, tokens=self.tokens, **params):
                 if self.report.stopped:
                     return
-                yield count, records
+                yield page.total, page.results
         except STOPS as exc:
             self.stop(exc)
 

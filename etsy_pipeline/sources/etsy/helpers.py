@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etsy_pipeline.etsy.auth import TokenManager
-from etsy_pipeline.etsy.client import EtsyClient
-from etsy_pipeline.sources.etsy.settings import MAX_OFFSET, PAGE_LIMIT
+from etsy_pipeline.etsy.client import MAX_LIMIT, MAX_OFFSET, EtsyClient
 
 
 @dataclass
@@ -96,10 +95,12 @@ def windowed(
     *,
     low_param: str,
     high_param: str,
-    max_count: int = MAX_OFFSET + PAGE_LIMIT,
+    max_count: int = MAX_OFFSET + MAX_LIMIT,
     **params: Any,
 ) -> Iterator[tuple[Window, list[dict[str, Any]], bool]]:
     """Pages of `path` over [low, high], oldest window first; yields (window, records, window_done).
+
+    The paging itself is `EtsyClient.pages`; this adds the time windows.
 
     A window holding more than `max_count` records is split in two before any of it is read: at most 12,000 so
     no offset passes Etsy's cap, and less for endpoints that page newest first, so a stopped run re-reads at most
@@ -108,23 +109,10 @@ def windowed(
     todo = [window]
     while todo:
         current = todo.pop()
-        offset = 0
-        while True:
-            page = client.get(
-                path,
-                tokens=tokens,
-                limit=PAGE_LIMIT,
-                offset=offset,
-                **{low_param: current.low, high_param: current.high},
-                **params,
-            )
-            count = int(page["count"])
-            if offset == 0 and count > max_count and current.high > current.low:
+        bounds = {low_param: current.low, high_param: current.high}
+        for n, page in enumerate(client.pages(path, tokens=tokens, trust_count=True, **bounds, **params)):
+            if n == 0 and page.total > max_count and current.high > current.low:
                 middle = (current.low + current.high) // 2
                 todo += [Window(middle + 1, current.high), Window(current.low, middle)]
                 break
-            offset += PAGE_LIMIT
-            done = offset >= count or not page["results"]
-            yield current, list(page["results"]), done
-            if done:
-                break
+            yield current, page.results, page.last

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 LISTING_STATES = ("active", "inactive", "sold_out", "draft", "expired")
 LISTING_INCLUDES = "Images,Inventory"
-PAGE_LIMIT = 100
-MAX_OFFSET = 12_000
 EARLIEST = 946_684_800  # 2000-01-01: Etsy's minimum for every timestamp filter
 DEFAULT_LOOKBACK_HOURS = 72
 LEDGER_WINDOW_DAYS = 365  # windows with more than 12,000 entries are split further
