@@ -5,6 +5,9 @@ after the sale, far outside any look-back window. Every refund does leave a ledg
 to a payment adjustment), and ledger entries are only ever appended. So each new adjusting entry is followed to its
 payment with the batch call `getPaymentAccountLedgerEntryPayments` (up to 100 entries a call), and the payment's
 receipt is read again by id, whatever its age.
+
+Ledger entries and payments skip dlt's item normalizer (`fastpath.py`); the transformers still get each page's
+records, as a `Page`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dlt.sources import DltResource
 from etsy_pipeline.etsy.errors import EtsyClientError
 from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
+from etsy_pipeline.sources.etsy.fastpath import End, FastPath, records_of, route, with_quarantine
 from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
 from etsy_pipeline.sources.etsy.receipts import RECEIPT_HINTS, protected
 from etsy_pipeline.sources.etsy.settings import LEDGER_HISTORY_DAYS, LEDGER_WINDOW_DAYS, MAX_IDS
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 
 PAYMENT_REFERENCES = {"shop_payment", "payment_adjustment"}
+SOURCE_NESTING = 2  # the source's max_table_nesting, which these resources keep
 
 
 def refers_to_payment(entry: Any) -> bool:
@@ -47,8 +52,13 @@ def adjusting(entry: Any) -> bool:
 
 
 def ledger_resource(pull: Pull, now: float) -> DltResource:
-    @dlt.resource(name="ledger_entries", primary_key="entry_id", write_disposition="merge")
+    @dlt.resource(
+        name="ledger_entries", table_name=route("ledger_entries"), primary_key="entry_id", write_disposition="merge"
+    )
     def ledger_entries() -> Iterator[Any]:
+        yield from FastPath("ledger_entries", "entry_id", SOURCE_NESTING).stream(_read(), transformers=True)
+
+    def _read() -> Iterator[Any]:
         report = pull.report
         if report.stopped:
             return
@@ -87,7 +97,7 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
         if batch:
             yield batch
 
-    return ledger_entries
+    return with_quarantine(ledger_entries)
 
 
 def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) -> DltResource:
@@ -98,9 +108,20 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
     transformer: the ledger time before which every follow-up is done, which the ledger cursor may not pass.
     """
 
-    @dlt.transformer(name="payments", primary_key="payment_id", write_disposition="merge", data_from=ledger)
+    fast = FastPath("payments", "payment_id", SOURCE_NESTING)
+
+    @dlt.transformer(
+        name="payments", table_name=route("payments"), primary_key="payment_id", write_disposition="merge",
+        data_from=ledger,
+    )  # fmt: skip
     def payments(batch: Any) -> Iterator[Any]:
-        entries = [e for e in batch if refers_to_payment(e)] if isinstance(batch, list) else []
+        if isinstance(batch, End):  # the ledger is read: write the last payments
+            yield from fast.finish(transformers=True)
+        else:
+            yield from fast.feed(_payments(batch))
+
+    def _payments(batch: Any) -> Iterator[Any]:
+        entries = [e for e in records_of(batch) or [] if refers_to_payment(e)]
         if not entries:
             return
         pending[0] = min(int(e.get("created_timestamp") or 0) for e in entries) - 1
@@ -125,7 +146,7 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
                 continue
             yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
 
-    return payments
+    return with_quarantine(payments)
 
 
 def _reference(entry: dict[str, Any]) -> tuple[Any, ...]:
@@ -150,10 +171,11 @@ def reread_transformer(pull: Pull, payments: DltResource, pending: list[int]) ->
     @dlt.transformer(name="receipt_rereads", table_name="receipts", data_from=payments, **RECEIPT_HINTS)
     def receipt_rereads(batch: Any) -> Iterator[Any]:
         report = pull.report
-        if pull.start("receipts") is None or not isinstance(batch, list):
+        payments = records_of(batch)
+        if pull.start("receipts") is None or payments is None:
             return
         since = pull.low("ledger_entries")
-        wanted = {p.get("receipt_id") for p in batch if _adjusted_since(p, since)}
+        wanted = {p.get("receipt_id") for p in payments if _adjusted_since(p, since)}
         for receipt_id in sorted(r for r in wanted if isinstance(r, int) and r not in report.receipt_ids):
             if report.stopped:
                 report.cap("ledger_entries", pending[0])

@@ -4,6 +4,8 @@ Receipts are incremental on `updated_timestamp` through `min_last_modified`, re-
 oldest change first so the cursor moves page by page. Etsy does not stamp refunds and some cancellations: the
 ledger resource finds those (`ledger.py`) and, now and then, a deep re-read of recently created receipts catches
 anything else. Buyer personal data is replaced by ciphertext before anything is stored (`pii.py`).
+
+Good receipts skip dlt's item normalizer: they are flattened here and handed to dlt as CSV files (`fastpath.py`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from dlt.sources import DltResource
 
 from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
+from etsy_pipeline.sources.etsy.fastpath import FastPath, route, with_quarantine
 from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
 from etsy_pipeline.sources.etsy.pii import protect_receipt
 
 RECEIPT_HINTS: dict[str, Any] = {"primary_key": "receipt_id", "write_disposition": "merge", "max_table_nesting": 1}
+RECEIPT_NESTING = 1
 
 
 def protected(pull: Pull, records: list[Any]) -> list[Any]:
@@ -59,8 +63,11 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
                 yield from _checked(pull, records)
         pull.report.cursors["receipts_deep"] = high
 
-    @dlt.resource(name="receipts", **RECEIPT_HINTS)
+    @dlt.resource(name="receipts", **(RECEIPT_HINTS | {"table_name": route("receipts")}))
     def receipts() -> Iterator[Any]:
+        yield from FastPath("receipts", "receipt_id", RECEIPT_NESTING).stream(_read())
+
+    def _read() -> Iterator[Any]:
         report = pull.report
         low = pull.low("receipts")
         try:
@@ -84,4 +91,4 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
         except STOPS as exc:
             pull.stop(exc)
 
-    return receipts
+    return with_quarantine(receipts)

@@ -1,0 +1,285 @@
+"""The big entities' fast path: rows flattened here (`flatten.py`), written as CSV files dlt imports as they are.
+
+dlt's item normalizer turns every extracted dict into rows in Python; for receipts, ledger entries and payments
+it was the slowest step of a pull. Here a resource's good records are flattened as they arrive, buffered, and
+every `FLUSH_ROWS` rows written as one CSV file per table, which dlt imports into the load package untouched
+(`dlt.mark.with_file_import`) and loads with PostgreSQL's COPY into the same tables, with the same columns and
+bookkeeping, merged on the same keys (children replaced when their parent is read again). dlt stays the
+loader: it keeps the schema, the staging tables and the merge.
+
+The resource's table name is routed per item (`route`): a file goes to the table it was written for, a
+quarantined record to `quarantine`, anything else (a record `flatten` could not reproduce) to the root table
+through dlt's own normalizer. Transformers fed by such a resource still get every page's records: the resource
+yields them as a `Page`, an empty list to the extractor that carries the records for the transformer.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import dlt
+import orjson
+from dlt.common.configuration.container import Container
+from dlt.common.metrics import DataWriterMetrics
+from dlt.common.storages.load_package import LoadPackageStateInjectableContext, PackageStorage, ParsedLoadJobFileName
+from dlt.common.utils import uniq_id
+from dlt.extract.extractors import ImportFileMeta
+from dlt.extract.items import DataItemWithMeta
+from dlt.sources import DltResource
+
+from etsy_pipeline.sources.etsy.context import QUARANTINE_HINTS
+from etsy_pipeline.sources.etsy.flatten import CHILD_COLUMNS, ROOT_COLUMNS, Flattener, TableRows, Unsupported
+from etsy_pipeline.sources.etsy.settings import QUARANTINE_TABLE
+
+FLUSH_ROWS = 20_000  # rows of all tables per set of files: fewer, larger COPY jobs, memory stays small
+QUARANTINE_KEYS = frozenset({"entity", "record_key", "errors", "raw"})
+
+
+class TableFile:
+    """What a file item carries to the extractor: only the table it belongs to (routed by `route`)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def __repr__(self) -> str:
+        return f"TableFile({self.table!r})"
+
+
+class Page(list[Any]):
+    """One page's good records for the transformers downstream; empty, so the extractor writes nothing of it."""
+
+    def __init__(self, records: list[Any]) -> None:
+        super().__init__()
+        self.records = records
+
+
+class End(Page):
+    """The resource's last item: a transformer buffering the rows of what it was handed writes them now."""
+
+
+class Slow(list[Any]):
+    """Records `flatten` could not reproduce, for dlt's normalizer; transformers already had them in a `Page`."""
+
+
+def records_of(batch: Any) -> list[Any] | None:
+    """The records a transformer was handed: a `Page`'s, or a plain list; None for anything else (a file)."""
+    if isinstance(batch, Page):
+        return batch.records
+    return batch if isinstance(batch, list) and not isinstance(batch, Slow) else None
+
+
+def route(root: str) -> Callable[[Any], str]:
+    """The table of each item the resource yields (a dynamic table name, evaluated per item)."""
+
+    def table_name(item: Any) -> str:
+        if isinstance(item, TableFile):
+            return item.table
+        if isinstance(item, dict) and item.keys() >= QUARANTINE_KEYS:
+            return QUARANTINE_TABLE
+        return root
+
+    return table_name
+
+
+def with_quarantine(resource: DltResource) -> DltResource:
+    """Fix the quarantine table's hints now: dlt would copy them from the resource's hints when the first bad
+    record comes, and by then those hold the fast path's columns of the resource's own tables."""
+    resource.merge_hints(QUARANTINE_HINTS, create_table_variant=True)
+    return resource
+
+
+def _text(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _json(value: Any) -> str:
+    return _text(orjson.dumps(value).decode())
+
+
+# One CSV cell per value type, as PostgreSQL's COPY (FORMAT CSV, NULL '') reads it back into dlt's column type.
+CELL: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _: "",
+    str: _text,
+    bool: lambda v: "true" if v else "false",
+    int: int.__repr__,
+    float: float.__repr__,
+    dict: _json,
+    list: _json,
+}
+
+
+def csv_lines(table: TableRows) -> tuple[list[str], list[str]]:
+    """The table's columns and one CSV line per row. A column that was only ever null has no type yet: dlt would
+    not create it, and neither does the file."""
+    types = table.types
+    present = dict.fromkeys(name for row in table.rows for name in row)
+    columns = [name for name in present if name in types or name.startswith("_dlt_")]
+    cell = CELL
+    lines = [",".join([cell[type(v)](v) for v in map(row.get, columns)]) + "\n" for row in table.rows]
+    return columns, lines
+
+
+def known_types(schema: Any, root: str) -> dict[str, dict[str, str]]:
+    """Column types dlt already has for the root table and its children (from earlier loads)."""
+    found: dict[str, dict[str, str]] = {}
+    for name, table in schema.tables.items():
+        if name == root or name.startswith(root + "__"):
+            found[name] = {c: col["data_type"] for c, col in table["columns"].items() if "data_type" in col}
+    return found
+
+
+def _columns(types: Mapping[str, str], fixed: Mapping[str, Mapping[str, Any]], key: str = "") -> dict[str, Any]:
+    """Column hints as dlt's normalizer would infer them: nullable, except the primary key and bookkeeping."""
+    columns: dict[str, Any] = {
+        name: {"name": name, "data_type": kind, "nullable": name != key}
+        for name, kind in types.items()
+        if name not in fixed
+    }
+    columns.update({name: {"name": name, **props} for name, props in fixed.items()})
+    return columns
+
+
+class FastPath:
+    """Buffers one root entity's records as rows and hands them to dlt as CSV files, table by table."""
+
+    def __init__(
+        self, root: str, primary_key: str, max_nesting: int, json_columns: frozenset[str] = frozenset(),
+        flush_rows: int = FLUSH_ROWS,
+    ) -> None:  # fmt: skip
+        self.root = root
+        self.primary_key = primary_key
+        self.max_nesting = max_nesting
+        self.json_columns = json_columns
+        self.flush_rows = flush_rows
+        self.slow = 0  # records handed to dlt's normalizer instead
+        self._flattener: Flattener | None = None
+        self._dir: str | None = None
+        self._declared: set[str] = set()
+
+    def _start(self) -> Flattener:
+        """Created inside the extraction: the load id and dlt's schema exist only then."""
+        if self._flattener is None:
+            load_id = dlt.current.load_package_state()["load_id"]
+            known = known_types(dlt.current.source_schema(), self.root)
+            self._flattener = Flattener(self.root, self.max_nesting, load_id, known, self.json_columns)
+            try:
+                base = dlt.current.pipeline().working_dir
+            except Exception:  # no active pipeline (a bare extraction): any private directory will do
+                base = None
+            self._dir = tempfile.mkdtemp(prefix=f"fast_{self.root}_", dir=base)
+        return self._flattener
+
+    def add(self, records: list[Any]) -> list[Any]:
+        """Buffer the records' rows; returns the records dlt must normalize itself."""
+        flattener = self._start()
+        slow = []
+        for record in records:
+            try:
+                if not isinstance(record, dict):
+                    raise Unsupported("not an object")
+                flattener.add(record)
+            except Unsupported:
+                slow.append(record)
+        self.slow += len(slow)
+        return slow
+
+    def flush(self) -> Iterator[Any]:
+        """One file per table with rows.
+
+        The root table's file goes through dlt's extractor (`with_file_import`), with the column hints of every
+        table. A child table's file goes straight into the load package's jobs: dlt's extractor cannot take a
+        file for a nested table (its extract metrics look up each table's resource, which nested tables lack),
+        and its normalizer imports any CSV job in the package as it is.
+        """
+        flattener = self._flattener
+        if flattener is None or not flattener.rows():
+            return
+        hints = self._hints(flattener)
+        for table in flattener.tables.values():
+            if table.rows and table.name != self.root:
+                self._write(table, self._package_job(table.name))
+        root = flattener.tables[self.root]
+        path = self._write(root, os.path.join(self._dir or "", f"{self.root}.{uniq_id(8)}.csv"))
+        now = time.time()
+        metrics = DataWriterMetrics(path, len(root.rows), os.path.getsize(path), now, now)
+        flattener.clear()
+        yield DataItemWithMeta(ImportFileMeta(path, metrics, "csv", hints, False), TableFile(self.root))
+
+    def _package_job(self, table: str) -> str:
+        """Where a new job file of `table` goes in the package being extracted."""
+        package: Any = Container()[LoadPackageStateInjectableContext]
+        name = ParsedLoadJobFileName(table, uniq_id(8), 0, "csv").file_name()
+        relative = package.storage.get_job_file_path(package.load_id, PackageStorage.NEW_JOBS_FOLDER, name)
+        return str(package.storage.storage.make_full_path(relative))
+
+    def _hints(self, flattener: Flattener) -> Any:
+        """Every column found so far: the root's new ones (hints add up) and the child tables' (replaced whole)."""
+        root = flattener.tables[self.root]
+        columns = _columns(root.new, ROOT_COLUMNS if self.root not in self._declared else {}, self.primary_key)
+        self._declared.add(self.root)
+        nested: dict[str | Sequence[str], Any] = {
+            t.path: dlt.mark.make_nested_hints(columns=_columns(t.types, CHILD_COLUMNS))
+            for t in flattener.tables.values()
+            if t.path and (t.rows or t.name in self._declared)
+        }
+        self._declared.update(t.name for t in flattener.tables.values() if t.rows)
+        return dlt.mark.make_hints(columns=columns, nested_hints=nested)
+
+    @staticmethod
+    def _write(table: TableRows, path: str) -> str:
+        """Written aside and renamed, so dlt never sees half a file."""
+        columns, lines = csv_lines(table)
+        partial = path + ".part"
+        with open(partial, "w", encoding="utf-8", newline="") as f:
+            f.write(",".join(columns) + "\n")
+            f.writelines(lines)
+        os.replace(partial, path)
+        return path
+
+    def close(self) -> None:
+        """Forget the files' directory. The files stay until the extraction is over (dlt links them into its
+        package when the item reaches it, which with transformers attached can be after this resource ended);
+        they live in the pipeline's working directory, which the runner removes with the run."""
+        self._dir = None
+
+    def feed(self, items: Iterator[Any]) -> Iterator[Any]:
+        """Pass a resource's items through: batches of good records into files, the rest to dlt as they are.
+
+        Each batch is also yielded as a `Page`: the transformers fed by the resource get their records, and dlt,
+        which takes one item of each resource in turn, still interleaves the resources page by page (the order
+        in which a spent quota stops them).
+        """
+        for item in items:
+            if isinstance(item, list) and not isinstance(item, Page):
+                slow = self.add(item)
+                yield Page(item)
+                if slow:
+                    yield Slow(slow)
+                flattener = self._flattener
+                if flattener is not None and flattener.rows() >= self.flush_rows:
+                    yield from self.flush()
+            else:
+                yield item
+
+    def finish(self, *, transformers: bool = False) -> Iterator[Any]:
+        """The last files; with `transformers` (fed by this resource), then `End` to tell them to finish too."""
+        try:
+            yield from self.flush()
+        finally:
+            self.close()
+        if transformers:
+            yield End([])
+
+    def stream(self, items: Iterator[Any], *, transformers: bool = False) -> Iterator[Any]:
+        """`feed` then `finish`: a resource's whole output."""
+        try:
+            yield from self.feed(items)
+            yield from self.finish(transformers=transformers)
+        finally:
+            self.close()
