@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from dlt.common.normalizers.json.helpers import get_nested_row_hash
 
-from etsy_pipeline.sources.etsy.fastpath import TableRows, csv_lines
-from etsy_pipeline.sources.etsy.flatten import Flattener, Unsupported
+from etsy_pipeline.sources.etsy.fastpath import csv_lines
+from etsy_pipeline.sources.etsy.flatten import Flattener, TableRows, Unsupported
 
 
 def record() -> dict[str, Any]:
