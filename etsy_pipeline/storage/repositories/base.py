@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from etsy_pipeline.settings import Settings
+from etsy_pipeline.storage.base import Base
 from etsy_pipeline.storage.cache import Cache
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.models import Shop
@@ -66,6 +67,26 @@ def require_shop(session: Session, user_id: int, shop_id: int) -> Shop:
     if shop is None:
         raise NotFoundError(f"shop {shop_id} not found for user {user_id}")
     return shop
+
+
+M = TypeVar("M", bound=Base)
+
+
+def lock_owned(
+    session: Session, model: type[M], etsy_id: InstrumentedAttribute[int], value: int, label: str, user_id: int
+) -> M:
+    """The row of `model` with Etsy id `value` in one of the user's shops, locked FOR UPDATE until the
+    transaction ends: the producers of pending changes read, compare and queue under this lock, so two edits
+    of one object never both take the same base. Another user's row is reported like a missing one."""
+    row = session.scalars(
+        select(model)
+        .join(Shop, Shop.id == model.shop_id)  # type: ignore[attr-defined]
+        .where(etsy_id == value, Shop.user_id == user_id)
+        .with_for_update(of=model)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"{label} {value} not found")
+    return row
 
 
 def to_view(view: type[V], row: Any, **overrides: Any) -> V:

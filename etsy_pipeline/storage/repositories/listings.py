@@ -16,9 +16,9 @@ from etsy_pipeline.storage.models.ops import PRIORITY_NORMAL
 from etsy_pipeline.storage.repositories.base import (
     CacheTTLs,
     InvalidArgumentError,
-    NotFoundError,
     Repository,
     check_limit,
+    lock_owned,
     require_shop,
     to_view,
 )
@@ -150,14 +150,7 @@ class ListingRepository(Repository):
             if name not in LISTING_FIELDS:
                 raise InvalidArgumentError(f"unknown listing field {name!r}; known: {', '.join(LISTING_FIELDS)}")
         with self.db.session() as session:
-            listing = session.scalars(
-                select(Listing)
-                .join(Shop, Shop.id == Listing.shop_id)
-                .where(Listing.etsy_listing_id == etsy_listing_id, Shop.user_id == user_id)
-                .with_for_update(of=Listing)
-            ).one_or_none()
-            if listing is None:
-                raise NotFoundError(f"listing {etsy_listing_id} not found")
+            listing = lock_owned(session, Listing, Listing.etsy_listing_id, etsy_listing_id, "listing", user_id)
             base, stamp = inherited_base(open_changes(session, "listing", [etsy_listing_id]), fields)
             for name, value in fields.items():
                 column = LISTING_FIELDS[name].core_column

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from etsy_pipeline.storage.models import Order, PendingChange, Shop
+from etsy_pipeline.storage.models import Order, PendingChange
 from etsy_pipeline.storage.models.ops import PRIORITY_CRITICAL
 from etsy_pipeline.storage.repositories.base import (
     InvalidArgumentError,
-    NotFoundError,
     Repository,
     check_limit,
+    lock_owned,
     require_shop,
     to_view,
 )
@@ -168,15 +168,7 @@ class OrderRepository(Repository):
         return view
 
     def _owned(self, session: Session, user_id: int, etsy_receipt_id: int) -> Order:
-        order = session.scalars(
-            select(Order)
-            .join(Shop, Shop.id == Order.shop_id)
-            .where(Order.etsy_receipt_id == etsy_receipt_id, Shop.user_id == user_id)
-            .with_for_update(of=Order)
-        ).one_or_none()
-        if order is None:
-            raise NotFoundError(f"receipt {etsy_receipt_id} not found")
-        return order
+        return lock_owned(session, Order, Order.etsy_receipt_id, etsy_receipt_id, "receipt", user_id)
 
     def _queued(self, session: Session, change: PendingChange) -> PendingChangeView:
         session.add(change)
