@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import Table, func, select
+from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from etsy_pipeline.storage.base import table_of
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.models import Inventory, Listing
 from etsy_pipeline.storage.repositories import Repositories
-from etsy_pipeline.storage.upsert import UpsertError, bulk_upsert
+from etsy_pipeline.storage.upsert import UpsertError, bulk_upsert, upsert_sql
 from etsy_pipeline_tests.factories import add_listings, user_with_shop
 
 LISTINGS: Table = table_of(Listing)
@@ -102,3 +103,32 @@ def test_json_and_array_columns_round_trip(db: Database, repos: Repositories) ->
         )
         assert conn.scalar(select(Inventory.property_values)) == values
         assert conn.scalar(select(Listing.tags)) == ["a", "ü"]
+
+
+def _merge(conn: Connection, shop_id: int, title: str, views: int, **options: Any) -> int:
+    source = "SELECT 777, CAST(:shop AS bigint), CAST(:title AS text), 'active', 5, CAST(:views AS bigint)"
+    columns = ("etsy_listing_id", "shop_id", "title", "state", "price", "views")
+    sql = upsert_sql("core.listings", columns, source, key=["etsy_listing_id"], **options)
+    return max(conn.execute(text(sql), {"shop": shop_id, "title": title, "views": views}).rowcount, 0)
+
+
+def test_the_merge_statement_rewrites_a_row_only_when_a_compared_column_changed(
+    db: Database, repos: Repositories
+) -> None:
+    """What every transform relies on: `compare` decides what counts as a change, `update` what is written."""
+    _, shop = user_with_shop(repos, "merge@example.com")
+    with db.engine.begin() as conn:
+        assert _merge(conn, shop.id, "first", 1, compare=["title"]) == 1  # inserted
+        stamped = conn.execute(text("SELECT updated_at FROM core.listings WHERE etsy_listing_id = 777")).scalar_one()
+        assert _merge(conn, shop.id, "first", 2, compare=["title"]) == 0  # views are not compared: untouched
+        assert conn.execute(text("SELECT views FROM core.listings WHERE etsy_listing_id = 777")).scalar_one() == 1
+        assert _merge(conn, shop.id, "second", 3, compare=["title"]) == 1  # a compared column: rewritten whole
+        row = conn.execute(text("SELECT title, views, updated_at FROM core.listings WHERE etsy_listing_id = 777")).one()
+        assert (row.title, row.views) == ("second", 3) and row.updated_at >= stamped
+        assert _merge(conn, shop.id, "third", 4, update=["views"], compare=[]) == 1  # unguarded, only views
+        row = conn.execute(text("SELECT title, views FROM core.listings WHERE etsy_listing_id = 777")).one()
+        assert (row.title, row.views) == ("second", 4)
+        assert _merge(conn, shop.id, "fourth", 5, update=[]) == 0  # nothing to update: the conflict does nothing
+        assert (
+            conn.execute(text("SELECT title FROM core.listings WHERE etsy_listing_id = 777")).scalar_one() == "second"
+        )
