@@ -1,20 +1,26 @@
-"""Analytics benchmark: rebuilding one day, backfilling two years, and the analyst views' latency.
+"""Analytics benchmark: rebuilding one day, backfilling two years set-based, and the analyst views' latency.
 
     .venv/bin/python bench/analytics.py [--shops 100] [--days 730] [--orders-per-day 7] [--reads 200]
+        [--backfill-days N] [--day-by-day-days 30]
 
 Creates a throwaway database at migration head and fills `core` with SQL (generate_series) for N shops over D
 days: orders with one or two line items, repeat buyers, refunds, listings and a daily snapshot per listing.
-Then prints: the time to rebuild one day for every shop, the time to backfill the whole range day by day (each
-day in its own transaction, as the Dagster backfill does), and p50/p95 of the three analyst views. Figures
-are printed, never asserted.
+Then prints: the time to rebuild one day for every shop (with the customer snapshot, as the latest day of a run
+has, and without it, as a mid-month day of a range), the time to rebuild a short range the old way, day by
+day (each day in its own transaction), for comparison, the time of `etsy-pipeline backfill` over the whole range
+(set-based: customer snapshots in one statement per table, then the daily tables a month per statement), and
+p50/p95 of the three analyst views. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,8 +29,13 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import p50_p95_ms, throwaway_database
+from etsy_pipeline.runtime import open_runtime
+from etsy_pipeline.settings import load_settings
 from etsy_pipeline.storage import migrate
-from etsy_pipeline.transform.analytics import rebuild_all
+from etsy_pipeline.transform.analytics import rebuild_all, rebuild_range
+from etsy_pipeline.transform.backfill import backfill
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")  # the backfill clears cached reads
 
 FILL = """
 INSERT INTO core.users (email) SELECT 'bench' || n || '@example.com' FROM generate_series(1, :shops) n;
@@ -60,14 +71,24 @@ def main() -> int:
     parser.add_argument("--listings", type=int, default=20)
     parser.add_argument("--reads", type=int, default=200)
     parser.add_argument("--backfill-days", type=int, help="backfill only the last N days (default: all)")
+    parser.add_argument("--day-by-day-days", type=int, default=30, help="days rebuilt one by one, for comparison")
     args = parser.parse_args()
     start = date.today() - timedelta(days=args.days)  # the data ends yesterday, as the views expect
-    with throwaway_database("etsy_pipeline_analytics_bench") as url:
-        run(args, url, start)
+    with throwaway_database("etsy_pipeline_analytics_bench") as url, tempfile.TemporaryDirectory() as data_dir:
+        run(args, url, start, Path(data_dir))
     return 0
 
 
-def run(args: argparse.Namespace, url: str, start: date) -> None:
+def _median_seconds(action: Callable[[], object], repeat: int = 3) -> float:
+    timings = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - began)
+    return statistics.median(timings)
+
+
+def run(args: argparse.Namespace, url: str, start: date, data_dir: Path) -> None:
     engine = create_engine(url)
     try:
         migrate.upgrade(url)
@@ -89,28 +110,45 @@ def run(args: argparse.Namespace, url: str, start: date) -> None:
         )
 
         last = start + timedelta(days=args.days - 1)
-        timings = []
-        for _ in range(3):
-            began = time.perf_counter()
+        rows: dict[str, int] = {}
+
+        def one_day() -> None:
             with engine.begin() as conn:
-                rows = rebuild_all(conn, last, tz="UTC", default_threshold=5)
-            timings.append(time.perf_counter() - began)
-        print(f"rebuild one day, all shops: median {statistics.median(timings):.2f} s ({rows})")
-        timings = []
-        for _ in range(3):
-            began = time.perf_counter()
+                rows.update(rebuild_range(conn, last, last, tz="UTC", default_threshold=5))
+
+        print(
+            f"rebuild one day, all shops, with the customer snapshot: median {_median_seconds(one_day):.2f} s ({rows})"
+        )
+
+        def mid_month_day() -> None:
             with engine.begin() as conn:
                 rebuild_all(conn, last - timedelta(days=3), tz="UTC", default_threshold=5, last_day_of_run=last)
-            timings.append(time.perf_counter() - began)
-        print(f"rebuild one mid-month day of a range (no customer snapshot): median {statistics.median(timings):.2f} s")
 
-        span = args.backfill_days or args.days
+        mid = _median_seconds(mid_month_day)
+        print(f"rebuild one mid-month day of a range (no customer snapshot): median {mid:.2f} s")
+
+        short = min(args.day_by_day_days, args.days)
         began = time.perf_counter()
-        for n in range(args.days - span, args.days):
+        for n in range(args.days - short, args.days):
             with engine.begin() as conn:
                 rebuild_all(conn, start + timedelta(days=n), tz="UTC", default_threshold=5, last_day_of_run=last)
-        backfill = time.perf_counter() - began
-        print(f"backfill {span} days: {backfill:.1f} s ({backfill / span * 1000:.0f} ms per day)")
+        by_day = time.perf_counter() - began
+        print(f"rebuild the last {short} days day by day: {by_day:.1f} s ({by_day / short * 1000:.0f} ms per day)")
+        began = time.perf_counter()
+        with engine.begin() as conn:
+            rebuild_range(conn, last - timedelta(days=short - 1), last, tz="UTC", default_threshold=5)
+        ranged = time.perf_counter() - began
+        print(f"rebuild the same {short} days as one range: {ranged:.1f} s ({by_day / ranged:.1f}x faster)")
+
+        span = args.backfill_days or args.days
+        settings = load_settings(
+            database_url=url, data_dir=data_dir, redis_url=REDIS_URL, low_stock_threshold=5, _env_file=None
+        )
+        with open_runtime(settings, upgrade=False) as runtime:
+            began = time.perf_counter()
+            totals = backfill(runtime, last - timedelta(days=span - 1), last)
+            took = time.perf_counter() - began
+        print(f"backfill {span} days set-based: {took:.1f} s ({took / span * 1000:.0f} ms per day; {totals})")
 
         for view in ("sales_last_30_days", "best_listings_last_30_days", "segment_sizes"):
             samples = []

@@ -110,8 +110,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "metrics-count-canceled",
         "the daily metrics leave canceled orders out",
         "etsy_pipeline/transform/analytics.py",
-        "              AND o.status <> 'canceled'\n",
-        "\n",
+        '{in_range("o.etsy_created_at")}\n          AND {counted_order("o")}\n',
+        '{in_range("o.etsy_created_at")}\n',
         (
             f"{SYNC}/test_floor.py::test_a_refund_weeks_after_delivery_and_an_unstamped_cancellation_reach_core_and_analytics",
         ),
@@ -170,8 +170,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "analytics-customers-count-canceled",
         "the analytics customer snapshots leave canceled orders out",
         "etsy_pipeline/transform/analytics.py",
-        "o.etsy_created_at < b.hi AND o.status <> 'canceled'",
-        "o.etsy_created_at < b.hi",
+        'AT TIME ZONE :tz\n          AND {counted_order("o")}\n    ),\n    units',
+        "AT TIME ZONE :tz\n    ),\n    units",
         (f"{SHAPE}/test_customers.py::test_analytics_customers_as_of_a_day_per_customer",),
     ),
     Mutation(

@@ -1,5 +1,5 @@
 """Daily-partitioned analytics assets. A backfill over a range runs as one run (single-run policy) that rebuilds
-each day in its own transaction; a day's rebuild replaces exactly that day.
+the whole range set-based, one statement per table in one transaction; a day's rebuild replaces exactly that day.
 
 Each asset names its table and columns for the catalog (from the models' comments), and each materialization
 records `dagster/row_count`: the rows its run wrote, for one day or, in a range run, for the whole range (Dagster
@@ -11,21 +11,23 @@ from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from etsy_pipeline.defs.catalog import ROW_COUNT, table_metadata
 from etsy_pipeline.defs.resources import StorageResource
 from etsy_pipeline.transform.analytics import (
-    keeps_customer_snapshot,
-    rebuild_customers,
-    rebuild_inventory_alerts,
-    rebuild_listing_day,
-    rebuild_segments,
-    rebuild_shop_day,
+    customer_snapshot_days,
+    rebuild_customer_days,
+    rebuild_inventory_alert_days,
+    rebuild_listing_days,
+    rebuild_segment_days,
+    rebuild_shop_days,
 )
+from etsy_pipeline.transform.analytics_reads import daily_net_sales, day_preview
 from etsy_pipeline.transform.backfill import invalidate_analytics
 
-Rebuild = Callable[[Connection, date, Any], int]
+# Rebuilds the days given (a run's range, or the days of it whose customer snapshots are kept); rows written.
+Rebuild = Callable[[Connection, list[date], Any], int]
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -51,28 +53,13 @@ def sparkline(values: list[float]) -> str:
 
 
 def _net_sales_chart(conn: Connection, last: date) -> str:
-    rows = conn.execute(
-        text(
-            "SELECT metric_date, sum(net_sales) FROM analytics.shop_daily_metrics "
-            "WHERE metric_date > CAST(:last AS date) - 30 AND metric_date <= :last GROUP BY 1 ORDER BY 1"
-        ),
-        {"last": last},
-    ).all()
-    values = [float(v) for _, v in rows]
+    values = daily_net_sales(conn, last)
     return f"net sales, last 30 days to {last}: `{sparkline(values)}` (max {max(values, default=0):,.2f})"
 
 
 def _preview(conn: Connection, day: date) -> str:
-    rows = conn.execute(
-        text(
-            "SELECT s.shop_name, m.currency_code, m.orders, m.items_sold, m.net_sales, m.distinct_buyers "
-            "FROM analytics.shop_daily_metrics m JOIN core.shops s ON s.id = m.shop_id WHERE m.metric_date = :d "
-            "ORDER BY s.shop_name LIMIT 20"
-        ),
-        {"d": day},
-    ).all()
     lines = ["| shop | currency | orders | items | net sales | buyers |", "|---|---|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} | {e} | {f} |" for a, b, c, d, e, f in rows]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} | {f} |" for a, b, c, d, e, f in day_preview(conn, day)]
     return "\n".join(lines)
 
 
@@ -81,24 +68,21 @@ def _run(
 ) -> dict[str, Any]:
     days = _days(context)
     if snapshots_only:  # customers and segments are kept for month ends and the latest day only
-        days = [d for d in days if keeps_customer_snapshot(d, days[-1])]
-    written = 0
+        days = customer_snapshot_days(days[0], days[-1])
     with storage.open() as runtime:
-        settings = runtime.settings
-        for day in days:
-            with runtime.db.engine.begin() as conn:
-                written += rebuild(conn, day, settings)
+        with runtime.db.engine.begin() as conn:
+            written = rebuild(conn, days, runtime.settings)
         invalidate_analytics(runtime, None)  # cached analytics reads must not outlive the rebuild
         metadata: dict[str, Any] = {ROW_COUNT: written, "days": len(days)}
-        if rebuild is SHOP_DAY:
+        if rebuild is SHOP_DAYS:
             with runtime.db.engine.connect() as conn:
                 metadata["preview"] = dg.MetadataValue.md(_preview(conn, days[-1]))
                 metadata["net_sales_30_days"] = dg.MetadataValue.md(_net_sales_chart(conn, days[-1]))
     return metadata
 
 
-def SHOP_DAY(conn: Connection, day: date, settings: Any) -> int:
-    return rebuild_shop_day(conn, day, tz=settings.analytics_timezone)
+def SHOP_DAYS(conn: Connection, days: list[date], settings: Any) -> int:
+    return rebuild_shop_days(conn, days[0], days[-1], tz=settings.analytics_timezone)
 
 
 def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -123,7 +107,7 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
         **common,
     )
     def shop_daily_metrics(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult[Any]:
-        return dg.MaterializeResult(metadata=_run(context, storage, SHOP_DAY))
+        return dg.MaterializeResult(metadata=_run(context, storage, SHOP_DAYS))
 
     @dg.asset(  # type: ignore[untyped-decorator]
         key=["analytics", "listing_daily_metrics"],
@@ -134,7 +118,9 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
     )
     def listing_daily_metrics(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult[Any]:
         return dg.MaterializeResult(
-            metadata=_run(context, storage, lambda c, d, s: rebuild_listing_day(c, d, tz=s.analytics_timezone))
+            metadata=_run(
+                context, storage, lambda c, d, s: rebuild_listing_days(c, d[0], d[-1], tz=s.analytics_timezone)
+            )
         )
 
     @dg.asset(  # type: ignore[untyped-decorator]
@@ -147,7 +133,10 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
     def customers(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult[Any]:
         return dg.MaterializeResult(
             metadata=_run(
-                context, storage, lambda c, d, s: rebuild_customers(c, d, tz=s.analytics_timezone), snapshots_only=True
+                context,
+                storage,
+                lambda c, d, s: rebuild_customer_days(c, d, tz=s.analytics_timezone),
+                snapshots_only=True,
             )
         )
 
@@ -160,7 +149,7 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
     )
     def customer_segments(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult[Any]:
         return dg.MaterializeResult(
-            metadata=_run(context, storage, lambda c, d, s: rebuild_segments(c, d), snapshots_only=True)
+            metadata=_run(context, storage, lambda c, d, s: rebuild_segment_days(c, d), snapshots_only=True)
         )
 
     @dg.asset(  # type: ignore[untyped-decorator]
@@ -175,7 +164,7 @@ def build_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefi
             metadata=_run(
                 context,
                 storage,
-                lambda c, d, s: rebuild_inventory_alerts(c, d, default_threshold=s.low_stock_threshold),
+                lambda c, d, s: rebuild_inventory_alert_days(c, d[0], d[-1], default_threshold=s.low_stock_threshold),
             )
         )
 
