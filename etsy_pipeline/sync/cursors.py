@@ -23,8 +23,9 @@ def load_cursors(conn: Connection, shop_id: int) -> dict[str, int]:
 
 def save_cursors(conn: Connection, shop_id: int, cursors: Mapping[str, int]) -> None:
     """Cursors only move forward here (a package recovered late never moves one back); `drop_cursors` resets."""
-    for resource, value in cursors.items():
-        conn.execute(text(UPSERT), {"shop_id": shop_id, "resource": resource, "value": int(value)})
+    rows = [{"shop_id": shop_id, "resource": resource, "value": int(value)} for resource, value in cursors.items()]
+    if rows:  # one executemany (batched by the driver), not a round trip per cursor
+        conn.execute(text(UPSERT), rows)
 
 
 def drop_cursors(conn: Connection, shop_id: int, resources: list[str]) -> None:

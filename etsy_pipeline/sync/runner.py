@@ -37,7 +37,7 @@ from etsy_pipeline.sync.lock import load_lock, shop_lock
 from etsy_pipeline.sync.outcome import SyncStatus
 from etsy_pipeline.sync.reconcile import Reconciliation, reconcile, shop_row_counts
 from etsy_pipeline.transform.core import shape_shop
-from etsy_pipeline.transform.raw import ensure_raw_indexes
+from etsy_pipeline.transform.raw import ensure_raw_indexes_once
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def _shape(
 ) -> dict[str, Any]:
     """Shape the new loads and store the cursors they reach, in one transaction."""
     with runtime.db.engine.begin() as conn:
-        ensure_raw_indexes(conn)
+        ensure_raw_indexes_once(conn, runtime.db.url)
     with runtime.db.engine.begin() as conn:
         shaped = shape_shop(
             conn,

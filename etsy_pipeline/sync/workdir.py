@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +41,25 @@ def shop_dir(runtime: Runtime, etsy_shop_id: int) -> Path:
     return runtime.settings.data_dir.resolve() / "dlt" / "runs" / f"shop_{etsy_shop_id}"
 
 
+@cache
+def _destination(url: str) -> Any:
+    """One dlt destination per database in a process: a batch of shops does not configure it again per shop."""
+    return dlt.destinations.postgres(dlt_credentials(url))
+
+
 def run_pipeline(runtime: Runtime, etsy_shop_id: int, workdir: Path) -> dlt.Pipeline:
     ensure_private_dir(runtime.settings.data_dir.resolve())
     workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=f"etsy_shop_{etsy_shop_id}",
-        destination=dlt.destinations.postgres(dlt_credentials(runtime.db.url)),
+        destination=_destination(runtime.db.url),
         dataset_name=RAW_DATASET,
         pipelines_dir=str(workdir),
     )
+    # Cursors live in core.sync_cursors and every run starts from a fresh working directory, so dlt's own state is
+    # never read back: not extracting it spares every load a `_dlt_pipeline_state` table.
+    pipeline.config.restore_from_destination = False
+    return pipeline
 
 
 @dataclass

@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+# `etsy_raw` tables (name -> oid) whose indexes this process has ensured, per database.
+_INDEXED: dict[str, dict[str, int]] = {}
+TABLES = (
+    "SELECT c.relname, c.oid::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = :s AND c.relkind IN ('r', 'p')"
+)
+
 RAW = "etsy_raw"
 
 
@@ -70,4 +77,20 @@ def ensure_raw_indexes(conn: Connection) -> int:
             continue
         conn.execute(text(f'CREATE INDEX IF NOT EXISTS "{name}" ON {RAW}."{table}" ({columns})'))
         created += 1
+    return created
+
+
+def ensure_raw_indexes_once(conn: Connection, database: str) -> int:
+    """`ensure_raw_indexes` only when `etsy_raw` has a table this process has not indexed yet.
+
+    Looking at every column and index of `etsy_raw` took two catalog queries per shop pulled; a batch of shops
+    in one process now pays one cheap `pg_class` read per shop. A table dlt created or re-created (a new oid)
+    since the last look is indexed as before; an index dropped by hand returns with the next process.
+    """
+    tables = {name: int(oid) for name, oid in conn.execute(text(TABLES), {"s": RAW})}
+    known = _INDEXED.get(database)
+    if known is not None and tables.items() <= known.items():
+        return 0
+    created = ensure_raw_indexes(conn)
+    _INDEXED[database] = tables
     return created
