@@ -1,20 +1,27 @@
 """The fixed cost of one shop: a no-change pull (nothing new at Etsy), in seconds and Etsy API calls.
 
     .venv/bin/python bench/shop_cost.py [--scale small] [--rounds 5]
+    .venv/bin/python bench/shop_cost.py --shops 200 --rounds 1 --dagster-runs 0 [--profile 25]
 
 Every connected shop is pulled every six hours whether or not anything changed, so this cost, times the shops,
 is the floor of what one machine and one Etsy app key spend. The emulator serves the scale from a process of
 its own with its limits off; its sellers are connected and pulled in full once, then each shop is pulled
 `--rounds` more times with nothing new (same emulator clock). Printed per shop and pull: wall time (median and
-worst), API calls, and the calls by operation; then the same pull as `--dagster-runs` Dagster runs (wall and
-CPU time of the run's process, which imports Dagster and the definitions). Figures are printed, never
-asserted (docs/benchmarks.md, docs/scaling.md).
+worst), the time spent in Etsy calls, the fixed cost (wall time less API time: dlt, PostgreSQL, Python), API
+calls and the calls by operation; then the same pull as `--dagster-runs` Dagster runs (wall and CPU time of the
+run's process, which imports Dagster and the definitions). `--shops N` serves N small shops instead of a named
+scale (the emulator has no scale with hundreds of shops), the case where the fixed cost dominates;
+`--profile K` prints the K functions with the most cumulative time over the no-change pulls. Figures are
+printed, never asserted (docs/benchmarks.md, docs/scaling.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import json
 import os
+import pstats
 import resource
 import statistics
 import subprocess
@@ -23,6 +30,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -33,12 +41,25 @@ from bench.common import throwaway_database  # noqa: E402
 from etsy_pipeline.emulator.server import free_port  # noqa: E402
 from etsy_pipeline.settings import Settings  # noqa: E402
 
+# N small shops: a few dozen listings and orders each, a month of history (what most connected shops look like).
+MANY_SHOPS = """
+from etsy_pipeline.emulator import generator
+from etsy_pipeline.emulator.server import serve
+from etsy_pipeline.emulator.state import Config
+generator.SCALES["many"] = generator.Scale(shops={shops}, listings=12, receipts=25, days=60)
+serve("127.0.0.1", {port}, Config(scale="many", qps=0, qpd=0))
+"""
 
-def _serve(scale: str) -> tuple[subprocess.Popen[bytes], str]:
+
+def _serve(scale: str, shops: int) -> tuple[subprocess.Popen[bytes], str]:
     """The emulator in a process of its own, so serving Etsy does not share this process's interpreter."""
     port = free_port()
-    command = [sys.executable, "-m", "etsy_pipeline.cli", "emulator", "serve", "--port", str(port)]
-    process = subprocess.Popen([*command, "--scale", scale, "--qps", "0", "--qpd", "0"], stdout=subprocess.DEVNULL)
+    if shops:
+        command = [sys.executable, "-c", MANY_SHOPS.format(shops=shops, port=port)]
+    else:
+        serve = [sys.executable, "-m", "etsy_pipeline.cli", "emulator", "serve", "--port", str(port)]
+        command = [*serve, "--scale", scale, "--qps", "0", "--qpd", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -55,7 +76,26 @@ def _calls(emulator: str) -> Counter[str]:
     return Counter(httpx.get(f"{emulator}/_emulator/stats", timeout=10).json()["calls"])
 
 
-def measure(database_url: str, emulator: str, data_dir: str, rounds: int, dagster_runs: int) -> None:
+class ApiClock:
+    """Time spent inside the Etsy client's calls (HTTP and the rate limiter), to tell it from the fixed cost."""
+
+    def __init__(self, client: Any) -> None:
+        self.seconds = 0.0
+        call = client.request
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        client.request = timed
+
+
+def measure(  # every knob of the bench
+    database_url: str, emulator: str, data_dir: str, rounds: int, dagster_runs: int, profile: int, per_run: int
+) -> None:
     from etsy_pipeline.demo import emulator_settings
     from etsy_pipeline.runtime import open_runtime
     from etsy_pipeline.settings import load_settings
@@ -77,14 +117,27 @@ def measure(database_url: str, emulator: str, data_dir: str, rounds: int, dagste
             statuses = sorted({str(r.status) for r in first})
             print(f"{len(shops)} shops, first full pull: {sum(r.seconds for r in first):.1f} s, statuses {statuses}")
             seconds: list[float] = []
+            fixed: list[float] = []
             calls: list[int] = []
+            phases: dict[str, list[float]] = {}
+            fetched: Counter[str] = Counter()
+            clock = ApiClock(access.client)
+            profiler = cProfile.Profile() if profile else None
             before = _calls(emulator)
             for _ in range(rounds):
                 for shop in shops:
-                    started = time.perf_counter()
+                    api_before, started = clock.seconds, time.perf_counter()
+                    if profiler:
+                        profiler.enable()
                     result = sync_shop(runtime, access, shop.shop_id)
+                    if profiler:
+                        profiler.disable()
                     seconds.append(time.perf_counter() - started)
+                    fixed.append(seconds[-1] - (clock.seconds - api_before))
                     calls.append(result.api_calls)
+                    fetched.update(result.fetched)
+                    for phase, spent in result.timings.items():
+                        phases.setdefault(phase, []).append(spent)
                     if result.error:
                         print(f"  shop {shop.etsy_shop_id}: {result.status}: {result.error}")
             by_operation = _calls(emulator) - before
@@ -93,27 +146,44 @@ def measure(database_url: str, emulator: str, data_dir: str, rounds: int, dagste
     pulls = len(seconds)
     print(f"no-change pulls: {pulls} ({rounds} rounds x {len(shops)} shops)")
     print(f"  wall time per shop: median {statistics.median(seconds):.2f} s, worst {max(seconds):.2f} s")
+    api = [s - f for s, f in zip(seconds, fixed, strict=True)]
+    print(f"  in Etsy calls per shop: median {statistics.median(api):.3f} s")
+    print(
+        f"  fixed cost per shop (wall less API time): median {statistics.median(fixed):.3f} s, "
+        f"mean {statistics.mean(fixed):.3f} s, worst {max(fixed):.3f} s"
+    )
     print(f"  API calls per shop: median {statistics.median(calls):.0f}, worst {max(calls)}")
+    print(f"  phases per shop (median s): { {name: round(statistics.median(v), 3) for name, v in phases.items()} }")
+    print(f"  records fetched per pull: { {name: round(n / pulls, 1) for name, n in sorted(fetched.items())} }")
     per_pull = {op: round(n / pulls, 1) for op, n in sorted(by_operation.items())}
     print(f"  calls per pull by operation: {per_pull}")
+    if profiler:
+        print(f"  where the time goes ({profile} functions with the most cumulative time, all pulls):")
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("cumulative").print_stats(profile)
+        print(f"  ... and the {profile} with the most time of their own:")
+        stats.sort_stats("tottime").print_stats(profile)
     if dagster_runs:
-        _under_dagster(settings, str(shops[0].etsy_shop_id), data_dir, dagster_runs)
+        _under_dagster(settings, [str(shop.etsy_shop_id) for shop in shops], data_dir, dagster_runs, per_run)
 
 
-def _under_dagster(settings: Settings, shop: str, data_dir: str, runs: int) -> None:
+def _under_dagster(settings: Settings, shops: list[str], data_dir: str, runs: int, per_run: int) -> None:
     """The same no-change pull as a Dagster run, as the schedule launches it: a fresh process that imports
     Dagster, dlt and the definitions, materializes the shop's partition of `etsy_pull` and runs its checks.
-    `dagster asset materialize` is that run without the daemon's queue; its CPU time is what a run costs."""
+    `dagster asset materialize` is that run without the daemon's queue; its CPU time is what a run costs.
+    Then one run of `pull_sync` over the first `per_run` shops, the batch the schedule launches
+    (SYNC_SHOPS_PER_RUN): the process is paid once for all of them."""
     import dagster as dg
 
     from etsy_pipeline.defs.ingest.assets import CORE_SPECS, RAW_SPECS
-    from etsy_pipeline.defs.ingest.partitions import shop_partitions
+    from etsy_pipeline.defs.ingest.partitions import batch_run_tags, shop_partitions
 
+    shop = shops[0]
     home = Path(data_dir) / "dagster-bench"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        instance.add_dynamic_partitions(str(shop_partitions.name), [shop])
+        instance.add_dynamic_partitions(str(shop_partitions.name), shops)
     keys = ",".join(spec.key.to_user_string() for spec in RAW_SPECS + CORE_SPECS)
     secrets = (settings.etsy_api_keystring, settings.etsy_shared_secret)
     env = {
@@ -142,6 +212,19 @@ def _under_dagster(settings: Settings, shop: str, data_dir: str, runs: int) -> N
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     print(f"the same pull as a Dagster run (dagster asset materialize, with its checks), {runs} runs:")
     print(f"  wall time: median {statistics.median(walls):.1f} s; CPU time: median {statistics.median(cpus):.1f} s")
+    batch = shops[:per_run]
+    if len(batch) < 2:
+        return
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    tags = json.dumps(batch_run_tags(batch))
+    execute = [sys.executable, "-m", "dagster", "job", "execute", "-m", "etsy_pipeline.definitions", "-j", "pull_sync"]
+    subprocess.run([*execute, "--tags", tags], env=env, check=True, capture_output=True, cwd=data_dir)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    print(f"one scheduled batch as a Dagster run (dagster job execute pull_sync), {len(batch)} shops:")
+    print(f"  wall time: {wall:.1f} s ({wall / len(batch):.2f} s per shop); CPU time: {cpu:.1f} s")
 
 
 def main() -> int:
@@ -149,13 +232,17 @@ def main() -> int:
     parser.add_argument("--scale", default="small", choices=["tiny", "small", "medium", "large"])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--dagster-runs", type=int, default=3, help="the same pull as Dagster runs (0: skip)")
+    parser.add_argument("--shops", type=int, default=0, help="serve this many small shops instead of --scale")
+    parser.add_argument("--profile", type=int, default=0, metavar="K", help="print the K costliest functions")
+    parser.add_argument("--per-run", type=int, default=25, help="shops in the batched Dagster run (SYNC_SHOPS_PER_RUN)")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "ERROR")
-    server, url = _serve(args.scale)
+    server, url = _serve(args.scale, args.shops)
     try:
         with throwaway_database("etsy_pipeline_shop_cost") as database, tempfile.TemporaryDirectory() as data_dir:
-            print(f"scale {args.scale}, {os.cpu_count()} cores, emulator limits off")
-            measure(database, url, data_dir, args.rounds, args.dagster_runs)
+            what = f"{args.shops} small shops" if args.shops else f"scale {args.scale}"
+            print(f"{what}, {os.cpu_count()} cores, emulator limits off")
+            measure(database, url, data_dir, args.rounds, args.dagster_runs, args.profile, args.per_run)
     finally:
         server.terminate()
         server.wait(timeout=30)
