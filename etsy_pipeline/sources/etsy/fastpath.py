@@ -15,6 +15,7 @@ yields them as a `Page`, an empty list to the extractor that carries the records
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 import time
@@ -94,35 +95,31 @@ def with_quarantine(resource: DltResource) -> DltResource:
     return resource
 
 
-def _text(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
+def csv_rows(table: TableRows) -> tuple[list[str], list[list[Any]]]:
+    """The table's columns and one list of values per row, JSON columns as JSON text.
 
-
-def _json(value: Any) -> str:
-    return _text(orjson.dumps(value).decode())
-
-
-# One CSV cell per value type, as PostgreSQL's COPY (FORMAT CSV, NULL '') reads it back into dlt's column type.
-CELL: dict[type, Callable[[Any], str]] = {
-    type(None): lambda _: "",
-    str: _text,
-    bool: lambda v: "true" if v else "false",
-    int: int.__repr__,
-    float: float.__repr__,
-    dict: _json,
-    list: _json,
-}
-
-
-def csv_lines(table: TableRows) -> tuple[list[str], list[str]]:
-    """The table's columns and one CSV line per row. A column that was only ever null has no type yet: dlt would
-    not create it, and neither does the file."""
+    A column that was only ever null has no type yet: dlt would not create it, and neither does the file.
+    """
     types = table.types
     present = dict.fromkeys(name for row in table.rows for name in row)
     columns = [name for name in present if name in types or name.startswith("_dlt_")]
-    cell = CELL
-    lines = [",".join([cell[type(v)](v) for v in map(row.get, columns)]) + "\n" for row in table.rows]
-    return columns, lines
+    rows = [list(map(row.get, columns)) for row in table.rows]
+    for n, name in enumerate(columns):
+        if types.get(name) == "json":
+            for values in rows:
+                if values[n] is not None:
+                    values[n] = orjson.dumps(values[n]).decode()
+    return columns, rows
+
+
+def write_csv(table: TableRows, path: str) -> None:
+    """What PostgreSQL's COPY (FORMAT CSV, NULL '', FORCE_NULL on nullable columns) reads back as dlt's types:
+    numbers bare, booleans as True/False, text quoted where it must be, null as an empty field. An empty string
+    loads as NULL, as it does through dlt's own CSV writer (FORCE_NULL turns its quoted "" into NULL)."""
+    columns, rows = csv_rows(table)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(columns) + "\n")
+        csv.writer(f, lineterminator="\n").writerows(rows)
 
 
 def known_types(schema: Any, root: str) -> dict[str, dict[str, str]]:
@@ -234,11 +231,8 @@ class FastPath:
     @staticmethod
     def _write(table: TableRows, path: str) -> str:
         """Written aside and renamed, so dlt never sees half a file."""
-        columns, lines = csv_lines(table)
         partial = path + ".part"
-        with open(partial, "w", encoding="utf-8", newline="") as f:
-            f.write(",".join(columns) + "\n")
-            f.writelines(lines)
+        write_csv(table, partial)
         os.replace(partial, path)
         return path
 

@@ -14,9 +14,10 @@ normalizer instead, so the stored data is the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from dlt.common.normalizers.json.helpers import get_nested_row_hash
@@ -82,6 +83,45 @@ class TableRows:
             types.add(int)
 
 
+@dataclass
+class Plan:
+    """How to flatten one shape of record whose value types are all known to fit their columns."""
+
+    copy_all: bool  # top level, every column named as its key: copy the record, then take the dicts and lists out
+    columns: list[tuple[str, str]] = field(default_factory=list)  # key -> column
+    ints: list[str] = field(default_factory=list)  # keys holding ints (their range is checked every time)
+    dicts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # key -> path of its flattened columns
+    lists: list[tuple[str, str]] = field(default_factory=list)  # key -> child table (below the parent's name)
+    _ints: Callable[[dict[str, Any]], Any] | None = None
+
+    def ready(self) -> Plan:
+        if self.ints:
+            self._ints = itemgetter(*self.ints) if len(self.ints) > 1 else (lambda r, k=self.ints[0]: (r[k],))
+        return self
+
+    def apply(
+        self, flattener: Flattener, table: TableRows, record: dict[str, Any], level: int, row: dict[str, Any],
+        lists: list[tuple[str, list[Any]]], unchecked: list[tuple[TableRows, str, Any]],
+    ) -> None:  # fmt: skip
+        if self._ints is not None:
+            ints = self._ints(record)
+            if min(ints) < INT64[0] or max(ints) > INT64[1]:
+                raise Unsupported(f"{table.name}: an int does not fit a bigint")
+        if self.copy_all:
+            row.update(record)
+            for key, _ in self.dicts:
+                del row[key]
+            for key, _ in self.lists:
+                del row[key]
+        else:
+            for key, column in self.columns:
+                row[column] = record[key]
+        for key, path in self.dicts:
+            flattener._flatten(table, record[key], level - 1, path, row, lists, unchecked)
+        for key, child in self.lists:
+            lists.append((child, record[key]))
+
+
 class Flattener:
     """Turns root records into rows of the root table and its child tables, as dlt would store them.
 
@@ -102,7 +142,8 @@ class Flattener:
         self.load_id = load_id
         self.json_columns = json_columns
         self.tables: dict[str, TableRows] = {}
-        self._names: dict[str, str] = {}
+        self._names: dict[tuple[str, tuple[str, ...]], dict[str, tuple[str, str]]] = {}  # key -> column, name
+        self._shapes: dict[tuple[Any, ...], Plan] = {}
         self._known = {name: dict(columns) for name, columns in (known or {}).items()}
         self.table(root, ())
 
@@ -124,21 +165,16 @@ class Flattener:
     def add(self, record: dict[str, Any]) -> None:
         """Add the record's rows, all or none; raises `Unsupported` (adding nothing) when dlt must do it."""
         out: list[tuple[TableRows, dict[str, Any]]] = []
-        self._row(record, self.root, (), self.max_nesting, None, 0, None, out)
-        found: dict[tuple[str, str], str] = {}
-        for table, row in out:
-            accepted = table.accepted
-            for name, value in row.items():
-                kind = type(value)
-                if kind in accepted.get(name, NULL_ONLY):
-                    if kind is int and not INT64[0] <= value <= INT64[1]:
-                        raise Unsupported(f"{table.name}.{name}: {value} does not fit a bigint")
-                    continue
+        unchecked: list[tuple[TableRows, str, Any]] = []  # values of a type not yet seen in their column
+        self._row(record, self.root, (), self.max_nesting, None, 0, None, out, unchecked)
+        if unchecked:
+            found: dict[tuple[str, str], str] = {}
+            for table, name, value in unchecked:
                 self._check(table, name, value, found)
-        for (table_key, name), dlt_type in found.items():
-            table = self.tables[table_key]
-            table.types[name] = table.new[name] = dlt_type
-            table.accept(name, dlt_type)
+            for (table_key, name), dlt_type in found.items():
+                table = self.tables[table_key]
+                table.types[name] = table.new[name] = dlt_type
+                table.accept(name, dlt_type)
         for table, row in out:
             table.rows.append(row)
 
@@ -164,22 +200,53 @@ class Flattener:
 
     def _flatten(
         self, table: TableRows, record: dict[str, Any], level: int, path: tuple[str, ...], row: dict[str, Any],
-        lists: list[tuple[str, list[Any]]],
+        lists: list[tuple[str, list[Any]]], unchecked: list[tuple[TableRows, str, Any]],
     ) -> None:  # fmt: skip
-        names = self._names
+        """dlt's `_flatten`: nested dicts into `a__b` columns while the nesting level allows, lists set aside.
+
+        Records of one entity share a few shapes (the same keys with the same value types): the first record of
+        a shape is flattened and checked value by value, and once all its types are known in their columns the
+        shape's `Plan` does the rest with a few dict operations per record.
+        """
+        shape = (table.name, path, level, tuple(record), tuple(map(type, record.values())))
+        plan = self._shapes.get(shape)
+        if plan is not None:
+            plan.apply(self, table, record, level, row, lists, unchecked)
+            return
+        before = len(unchecked)
+        names = self._names.get((table.name, path))
+        if names is None:
+            names = self._names[(table.name, path)] = {}
+        accepted = table.accepted
+        compiled = Plan(copy_all=not path)
         for key, value in record.items():
-            name = names.get(key)
-            if name is None:
-                name = names[key] = column_name(key)
-            nested = table_name(*path, name) if path else name
+            pair = names.get(key)
+            if pair is None:
+                name = column_name(key)
+                pair = names[key] = (table_name(*path, name) if path else name, name)
+            nested = pair[0]
             kind = type(value)
             if (kind is dict or kind is list) and level > 0 and not self._json(table, nested):
                 if kind is dict:
-                    self._flatten(table, value, level - 1, (*path, name), row, lists)
+                    compiled.dicts.append((key, (*path, pair[1])))
+                    self._flatten(table, value, level - 1, (*path, pair[1]), row, lists, unchecked)
                 else:
+                    compiled.lists.append((key, nested))
                     lists.append((nested, value))
                 continue
             row[nested] = value
+            compiled.columns.append((key, nested))
+            compiled.copy_all = compiled.copy_all and key == nested
+            if kind is int:
+                compiled.ints.append(key)
+            if value is not None:
+                ok = accepted.get(nested)
+                if ok is None or kind not in ok:
+                    unchecked.append((table, nested, value))
+                elif kind is int and not INT64[0] <= value <= INT64[1]:
+                    raise Unsupported(f"{table.name}.{nested}: {value} does not fit a bigint")
+        if len(unchecked) == before:  # every type of this shape is accepted in its column: reuse from now on
+            self._shapes[shape] = compiled.ready()
 
     def _json(self, table: TableRows, column: str) -> bool:
         """dlt keeps a dict or list whole in a column typed (or hinted) as JSON."""
@@ -188,13 +255,14 @@ class Flattener:
     def _row(
         self, record: dict[str, Any], name: str, path: tuple[str, ...], level: int, parent_id: str | None,
         index: int, root_id: str | None, out: list[tuple[TableRows, dict[str, Any]]],
+        unchecked: list[tuple[TableRows, str, Any]],
     ) -> None:  # fmt: skip
         table = self.table(name, path)
         if not BOOKKEEPING.isdisjoint(record):
             raise Unsupported("the record carries dlt's own columns")
         row: dict[str, Any] = {}
         lists: list[tuple[str, list[Any]]] = []
-        self._flatten(table, record, level, (), row, lists)
+        self._flatten(table, record, level, (), row, lists, unchecked)
         if parent_id is None:
             row_id = row["_dlt_id"] = generate_dlt_id()
             row["_dlt_load_id"] = self.load_id
@@ -209,8 +277,8 @@ class Flattener:
             child = table_name(name, list_name)
             for n, item in enumerate(items):
                 if type(item) is dict:
-                    self._row(item, child, (*path, list_name), level - 1, row_id, n, root_id, out)
+                    self._row(item, child, (*path, list_name), level - 1, row_id, n, root_id, out, unchecked)
                 else:  # dlt wraps scalars in a `value` column; lists of lists need its intermediary tables
                     if type(item) is list:
                         raise Unsupported(f"{child}: a list of lists")
-                    self._row({"value": item}, child, (*path, list_name), level - 1, row_id, n, root_id, out)
+                    self._row({"value": item}, child, (*path, list_name), level - 1, row_id, n, root_id, out, unchecked)

@@ -1,4 +1,7 @@
-"""The shop, its sections, its listings (every state, with images and inventory) and its reviews."""
+"""The shop, its sections, its listings (every state, with images and inventory) and its reviews.
+
+Reviews, thousands per shop, skip dlt's item normalizer like receipts do (`fastpath.py`).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ from dlt.sources import DltResource
 
 from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
+from etsy_pipeline.sources.etsy.fastpath import FastPath, route, with_quarantine
 from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
 from etsy_pipeline.sources.etsy.settings import LISTING_INCLUDES, NEWEST_FIRST_WINDOW
 
 JSON_LISTS = ("tags", "materials", "style", "skus", "production_partners")
+SOURCE_NESTING = 2  # the source's max_table_nesting
 
 
 def shops_resource(pull: Pull) -> DltResource:
@@ -84,8 +89,11 @@ def reviews_resource(pull: Pull, now: float) -> DltResource:
     """Incremental on created time (the only filter Etsy offers); Etsy pages reviews newest first, so windows
     are kept small and the cursor moves window by window."""
 
-    @dlt.resource(name="reviews", primary_key="transaction_id", write_disposition="merge")
+    @dlt.resource(name="reviews", table_name=route("reviews"), primary_key="transaction_id", write_disposition="merge")
     def reviews() -> Iterator[Any]:
+        yield from FastPath("reviews", "transaction_id", SOURCE_NESTING).stream(_read())
+
+    def _read() -> Iterator[Any]:
         report = pull.report
         if report.stopped:
             return
@@ -102,4 +110,4 @@ def reviews_resource(pull: Pull, now: float) -> DltResource:
         except STOPS as exc:
             pull.stop(exc)
 
-    return reviews
+    return with_quarantine(reviews)
