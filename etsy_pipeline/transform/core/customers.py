@@ -9,18 +9,21 @@ from sqlalchemy import Connection, text
 
 from etsy_pipeline.storage.upsert import upsert_sql
 from etsy_pipeline.transform.raw import RawSchema
+from etsy_pipeline.transform.rules import counted_order, customer_lifetime
 from etsy_pipeline.transform.statements import changed, run
 
 COLUMNS = (
     "shop_id", "etsy_buyer_user_id", "name_encrypted", "email_encrypted", "country_iso", "first_order_at",
     "last_order_at", "order_count", "units", "total_spent", "currency_code",
 )  # fmt: skip
-AGGREGATE = """
+LIFETIME = customer_lifetime("o")
+# A buyer's lifetime figures (transform/rules.py, as analytics.customers reads them) and the newest personal data.
+AGGREGATE = f"""
         WITH agg AS (
-            SELECT o.etsy_buyer_user_id, min(o.etsy_created_at) AS first_order_at,
-                max(o.etsy_created_at) AS last_order_at, count(*) AS order_count,
-                coalesce(sum(u.units), 0) AS units,
-                sum(o.grandtotal - o.refunded_amount) AS total_spent, max(o.currency_code) AS currency_code,
+            SELECT o.etsy_buyer_user_id, {LIFETIME["first_order_at"]} AS first_order_at,
+                {LIFETIME["last_order_at"]} AS last_order_at, {LIFETIME["order_count"]} AS order_count,
+                {LIFETIME["units"]} AS units, {LIFETIME["total_spent"]} AS total_spent,
+                max(o.currency_code) AS currency_code,
                 (array_agg(o.buyer_name_encrypted ORDER BY o.etsy_created_at DESC))[1] AS name_encrypted,
                 (array_agg(o.buyer_email_encrypted ORDER BY o.etsy_created_at DESC))[1] AS email_encrypted,
                 (array_agg(o.country_iso ORDER BY o.etsy_created_at DESC))[1] AS country_iso
@@ -28,7 +31,7 @@ AGGREGATE = """
             JOIN core.orders o ON o.shop_id = :shop_id AND o.etsy_buyer_user_id = b.etsy_buyer_user_id
             LEFT JOIN LATERAL (SELECT sum(i.quantity) AS units FROM core.order_items i WHERE i.order_id = o.id) u
                 ON true
-            WHERE o.status <> 'canceled'
+            WHERE {counted_order("o")}
             GROUP BY o.etsy_buyer_user_id
         )"""
 
@@ -70,11 +73,11 @@ def shape_customers(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     written = run(conn, f"{AGGREGATE} {upsert}", p)
     written += run(
         conn,
-        """
+        f"""
         DELETE FROM core.customers cu USING changed_buyers b
         WHERE cu.shop_id = :shop_id AND cu.etsy_buyer_user_id = b.etsy_buyer_user_id
           AND NOT EXISTS (SELECT 1 FROM core.orders o WHERE o.shop_id = :shop_id
-                          AND o.etsy_buyer_user_id = cu.etsy_buyer_user_id AND o.status <> 'canceled')
+                          AND o.etsy_buyer_user_id = cu.etsy_buyer_user_id AND {counted_order("o")})
         """,
         p,
     )
