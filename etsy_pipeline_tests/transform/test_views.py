@@ -53,9 +53,11 @@ def test_sales_last_30_days_sums_the_days_of_the_window_per_shop_and_currency(pr
         def day(shop: int, ago: int, currency: str, orders: int, items: int, gross: str, disc: str, refunds: str,
                 new: int, returning: int) -> dict[str, Any]:  # fmt: skip
             g, d, r = Decimal(gross), Decimal(disc), Decimal(refunds)
+            fees = (g / 10).quantize(Decimal("0.01"))  # a tenth of the day's sales, as a recognisable figure
             return {"shop_id": shop, "metric_date": today - timedelta(days=ago), "currency_code": currency,
                     "orders": orders, "items_sold": items, "gross_sales": g, "discounts": d, "refunds": r,
-                    "net_sales": g - d - r, "new_buyers": new, "returning_buyers": returning}  # fmt: skip
+                    "net_sales": g - d - r, "new_buyers": new, "returning_buyers": returning, "etsy_fees": fees,
+                    "net_revenue_after_fees": g - r - fees}  # fmt: skip
 
         _insert(conn, "shop_daily_metrics", [
             day(a.shop_id, 0, "USD", 2, 3, "50.00", "5.00", "10.00", 1, 1),
@@ -75,15 +77,18 @@ def test_sales_last_30_days_sums_the_days_of_the_window_per_shop_and_currency(pr
         (a.shop_id, "USD"): {"shop_id": a.shop_id, "shop_name": names[a.shop_id], "currency_code": "USD",
                              "orders": 3, "items_sold": 4, "gross_sales": Decimal("70.00"),
                              "discounts": Decimal("5.00"), "refunds": Decimal("10.00"), "net_sales": Decimal("55.00"),
-                             "average_order_value": Decimal("21.67"), "new_buyers": 2, "returning_buyers": 1},
+                             "average_order_value": Decimal("21.67"), "new_buyers": 2, "returning_buyers": 1,
+                             "etsy_fees": Decimal("7.00"), "net_revenue_after_fees": Decimal("53.00")},
         (a.shop_id, "EUR"): {"shop_id": a.shop_id, "shop_name": names[a.shop_id], "currency_code": "EUR",
                              "orders": 1, "items_sold": 2, "gross_sales": Decimal("10.00"), "discounts": zero,
                              "refunds": zero, "net_sales": Decimal("10.00"), "average_order_value": Decimal("10.00"),
-                             "new_buyers": 0, "returning_buyers": 1},
+                             "new_buyers": 0, "returning_buyers": 1, "etsy_fees": Decimal("1.00"),
+                             "net_revenue_after_fees": Decimal("9.00")},
         (b.shop_id, "EUR"): {"shop_id": b.shop_id, "shop_name": names[b.shop_id], "currency_code": "EUR",
                              "orders": 3, "items_sold": 3, "gross_sales": Decimal("33.33"), "discounts": zero,
                              "refunds": Decimal("3.33"), "net_sales": Decimal("30.00"),
-                             "average_order_value": Decimal("11.11"), "new_buyers": 2, "returning_buyers": 1},
+                             "average_order_value": Decimal("11.11"), "new_buyers": 2, "returning_buyers": 1,
+                             "etsy_fees": Decimal("3.33"), "net_revenue_after_fees": Decimal("26.67")},
     }  # fmt: skip
 
 
