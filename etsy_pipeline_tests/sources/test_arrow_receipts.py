@@ -171,24 +171,28 @@ def columns(db: Database, schema: str) -> dict[str, dict[str, str]]:
     return found
 
 
-def contents(db: Database, schema: str) -> dict[str, list[dict[str, Any]]]:
-    """Every table's rows with dlt's ids replaced by what they point at (receipt id, parent's list index)."""
+def contents(db: Database, schema: str, root: str = "receipts", key: str = "receipt_id") -> dict[str, Any]:
+    """Every table's rows with dlt's ids replaced by what they point at: a child row names its root record's key
+    and its parent's position (table and list index), so rows of two loads compare although their ids differ."""
     tables = columns(db, schema)
     with db.engine.connect() as conn:
         rows = {
             t: [dict(r._mapping) for r in conn.execute(text(f'SELECT * FROM "{schema}"."{t}"')).all()] for t in tables
         }
-    receipt_of = {r["_dlt_id"]: r["receipt_id"] for r in rows.get("receipts", [])}
-    load_ids = {r["_dlt_load_id"] for r in rows.get("receipts", [])}
-    found: dict[str, list[dict[str, Any]]] = {}
+    label: dict[str, Any] = {r["_dlt_id"]: (r[key],) for r in rows.get(root, [])}
+    for table in sorted(rows, key=len):  # parents before children: their names are prefixes
+        for row in rows[table]:
+            if "_dlt_parent_id" in row:
+                label[row["_dlt_id"]] = (*label.get(row["_dlt_parent_id"], ("orphan",)), table, row["_dlt_list_idx"])
+    load_ids = {r["_dlt_load_id"] for r in rows.get(root, [])}
+    found: dict[str, Any] = {}
     for table, items in rows.items():
         resolved = []
         for row in items:
             if "_dlt_root_id" in row:
-                assert row["_dlt_parent_id"] == row["_dlt_root_id"]  # receipts' children hang off the root
-                row["receipt"] = receipt_of.get(row["_dlt_root_id"], "orphan")
-            if "quarantined_at" in row:
-                row.pop("quarantined_at")
+                row["receipt"] = label.get(row["_dlt_root_id"], ("orphan",))[0]
+                row["parent"] = label.get(row["_dlt_parent_id"], ("orphan",))
+            row.pop("quarantined_at", None)
             resolved.append({k: v for k, v in row.items() if k not in IDS})
         found[table] = sorted(resolved, key=repr)
     found["load ids"] = [{"count": len(load_ids)}]

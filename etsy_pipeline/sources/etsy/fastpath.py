@@ -221,7 +221,11 @@ class FastPath:
         columns = _columns(root.new, ROOT_COLUMNS if self.root not in self._declared else {}, self.primary_key)
         self._declared.add(self.root)
         nested: dict[str | Sequence[str], Any] = {
-            t.path: dlt.mark.make_nested_hints(columns=_columns(t.types, CHILD_COLUMNS))
+            # the parent named outright: for a list inside a flattened dict (`inventory.products`) dlt's default,
+            # the path minus its last fragment (`listings__inventory`), is no table
+            t.path: dlt.mark.make_hints(
+                columns=_columns(t.types, CHILD_COLUMNS), parent_table_name=flattener.parents[t.name]
+            )
             for t in flattener.tables.values()
             if t.path and (t.rows or t.name in self._declared)
         }

@@ -66,7 +66,7 @@ class TableRows:
     """One table's rows of a batch and the types of its columns (those dlt knows plus the ones found here)."""
 
     name: str
-    path: tuple[str, ...]  # list names from the root (empty for the root table)
+    path: tuple[str, ...]  # name fragments below the root (empty for the root table), as dlt's nested hints take them
     types: dict[str, str] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     new: dict[str, str] = field(default_factory=dict)  # columns dlt does not know yet
@@ -91,7 +91,7 @@ class Plan:
     columns: list[tuple[str, str]] = field(default_factory=list)  # key -> column
     ints: list[str] = field(default_factory=list)  # keys holding ints (their range is checked every time)
     dicts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # key -> path of its flattened columns
-    lists: list[tuple[str, str]] = field(default_factory=list)  # key -> child table (below the parent's name)
+    lists: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # key -> child's name fragments
     _ints: Callable[[dict[str, Any]], Any] | None = None
 
     def ready(self) -> Plan:
@@ -101,7 +101,7 @@ class Plan:
 
     def apply(
         self, flattener: Flattener, table: TableRows, record: dict[str, Any], level: int, row: dict[str, Any],
-        lists: list[tuple[str, list[Any]]], unchecked: list[tuple[TableRows, str, Any]],
+        lists: list[tuple[tuple[str, ...], list[Any]]], unchecked: list[tuple[TableRows, str, Any]],
     ) -> None:  # fmt: skip
         if self._ints is not None:
             ints = self._ints(record)
@@ -118,8 +118,8 @@ class Plan:
                 row[column] = record[key]
         for key, path in self.dicts:
             flattener._flatten(table, record[key], level - 1, path, row, lists, unchecked)
-        for key, child in self.lists:
-            lists.append((child, record[key]))
+        for key, fragments in self.lists:
+            lists.append((fragments, record[key]))
 
 
 class Flattener:
@@ -144,6 +144,7 @@ class Flattener:
         self.tables: dict[str, TableRows] = {}
         self._names: dict[tuple[str, tuple[str, ...]], dict[str, tuple[str, str]]] = {}  # key -> column, name
         self._shapes: dict[tuple[Any, ...], Plan] = {}
+        self.parents: dict[str, str] = {}  # child table -> the table its rows hang off
         self._known = {name: dict(columns) for name, columns in (known or {}).items()}
         self.table(root, ())
 
@@ -200,7 +201,7 @@ class Flattener:
 
     def _flatten(
         self, table: TableRows, record: dict[str, Any], level: int, path: tuple[str, ...], row: dict[str, Any],
-        lists: list[tuple[str, list[Any]]], unchecked: list[tuple[TableRows, str, Any]],
+        lists: list[tuple[tuple[str, ...], list[Any]]], unchecked: list[tuple[TableRows, str, Any]],
     ) -> None:  # fmt: skip
         """dlt's `_flatten`: nested dicts into `a__b` columns while the nesting level allows, lists set aside.
 
@@ -231,8 +232,8 @@ class Flattener:
                     compiled.dicts.append((key, (*path, pair[1])))
                     self._flatten(table, value, level - 1, (*path, pair[1]), row, lists, unchecked)
                 else:
-                    compiled.lists.append((key, nested))
-                    lists.append((nested, value))
+                    compiled.lists.append((key, (*path, pair[1])))
+                    lists.append(((*path, pair[1]), value))
                 continue
             row[nested] = value
             compiled.columns.append((key, nested))
@@ -261,7 +262,7 @@ class Flattener:
         if not BOOKKEEPING.isdisjoint(record):
             raise Unsupported("the record carries dlt's own columns")
         row: dict[str, Any] = {}
-        lists: list[tuple[str, list[Any]]] = []
+        lists: list[tuple[tuple[str, ...], list[Any]]] = []
         self._flatten(table, record, level, (), row, lists, unchecked)
         if parent_id is None:
             row_id = row["_dlt_id"] = generate_dlt_id()
@@ -273,12 +274,14 @@ class Flattener:
             row["_dlt_list_idx"] = index
             row_id = row["_dlt_id"] = get_nested_row_hash(parent_id, name, index)
         out.append((table, row))
-        for list_name, items in lists:
-            child = table_name(name, list_name)
+        for fragments, items in lists:
+            child = table_name(name, *fragments)
+            child_path = (*path, *fragments)
+            self.parents.setdefault(child, name)
             for n, item in enumerate(items):
                 if type(item) is dict:
-                    self._row(item, child, (*path, list_name), level - 1, row_id, n, root_id, out, unchecked)
+                    self._row(item, child, child_path, level - 1, row_id, n, root_id, out, unchecked)
                 else:  # dlt wraps scalars in a `value` column; lists of lists need its intermediary tables
                     if type(item) is list:
                         raise Unsupported(f"{child}: a list of lists")
-                    self._row({"value": item}, child, (*path, list_name), level - 1, row_id, n, root_id, out, unchecked)
+                    self._row({"value": item}, child, child_path, level - 1, row_id, n, root_id, out, unchecked)

@@ -1,6 +1,7 @@
 """The shop, its sections, its listings (every state, with images and inventory) and its reviews.
 
-Reviews, thousands per shop, skip dlt's item normalizer like receipts do (`fastpath.py`).
+Listings (with their images and inventory) and reviews skip dlt's item normalizer like receipts do
+(`fastpath.py`).
 """
 
 from __future__ import annotations
@@ -59,8 +60,15 @@ def listings_resource(pull: Pull, states: Sequence[str]) -> DltResource:
     # A fresh dict per column: dlt writes the column name into the hint it is given.
     columns: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in JSON_LISTS}
 
-    @dlt.resource(name="listings", primary_key="listing_id", write_disposition="merge", columns=columns)
+    @dlt.resource(
+        name="listings", table_name=route("listings"), primary_key="listing_id", write_disposition="merge",
+        columns=columns,
+    )  # fmt: skip
     def listings() -> Iterator[Any]:
+        fast = FastPath("listings", "listing_id", SOURCE_NESTING, json_columns=frozenset(JSON_LISTS))
+        yield from fast.stream(_read())
+
+    def _read() -> Iterator[Any]:
         report = pull.report
         seen: set[int] = set()
         total = 0
@@ -82,7 +90,7 @@ def listings_resource(pull: Pull, states: Sequence[str]) -> DltResource:
         if report.listing_scan_complete:
             report.etsy_counts["listings"] = total
 
-    return listings
+    return with_quarantine(listings)
 
 
 def reviews_resource(pull: Pull, now: float) -> DltResource:
