@@ -74,16 +74,18 @@ def test_rerunning_in_full_is_idempotent(tiny: Installation) -> None:
 
 
 def test_an_unstamped_change_inside_the_look_back_window_is_read_again(tiny: Installation) -> None:
-    """A change Etsy neither stamps nor records anywhere else (no ledger trace): only the look-back finds it."""
+    """A change Etsy neither stamps nor records anywhere else (no ledger trace): only the look-back finds it, on
+    the second look at the receipt once its last stamp is `lookback` old."""
     tiny.runtime = replace(tiny.runtime, settings=tiny.runtime.settings.model_copy(update={"sync_deep_reread_days": 0}))
+    lookback = tiny.runtime.settings.sync_lookback_hours * 3600
     tiny.sync_all()
     shop = tiny.shops[0]
+    assert tiny.sync(0).status == "succeeded"  # the first incremental run places the second look's cursor
     mine = sorted(
         (r for r in tiny.state.world.receipts.values() if r.shop_id == shop.etsy_shop_id), key=lambda r: r.updated
     )
     cursor = mine[-1].updated
-    window = cursor - tiny.runtime.settings.sync_lookback_hours * 3600
-    older = [r for r in mine if window <= r.updated < cursor and r.status == "paid"]
+    older = [r for r in mine if cursor - lookback <= r.updated < cursor and r.status == "paid"]
     assert older, "the look-back window holds an open order before the cursor"
     victim = older[0]
     stamp = victim.updated
@@ -91,10 +93,17 @@ def test_an_unstamped_change_inside_the_look_back_window_is_read_again(tiny: Ins
         victim.is_paid = False  # an unpaid order: canceling it moves no money, so no ledger entry
         cancel(tiny.state, victim, tiny.state.clock.now(), stamp=False)
     assert victim.updated == stamp < cursor
+
+    def status() -> str:
+        return str(tiny.core("SELECT status FROM core.orders WHERE etsy_receipt_id = :r", r=victim.receipt_id)[0][0])
+
     tiny.admin("advance", hours=1)
     assert tiny.sync(0).status == "succeeded"
-    status = tiny.core("SELECT status FROM core.orders WHERE etsy_receipt_id = :r", r=victim.receipt_id)[0][0]
-    assert status == "canceled"
+    assert status() == "paid"  # unstamped: the read of new changes cannot see it
+    tiny.admin("advance", hours=lookback // 3600 + 1)
+    assert tiny.sync(0).status == "succeeded"  # reads the new changes; its stored cursor moves past stamp + lookback
+    assert tiny.sync(0).status == "succeeded"  # the second look reaches the receipt
+    assert status() == "canceled"
     assert actual(tiny, shop.shop_id) == expected(tiny.state, shop.etsy_shop_id)
     # The buyer's lifetime figures leave the canceled order out.
     theirs = [r for r in mine if r.buyer_user_id == victim.buyer_user_id and r.status != "canceled"]

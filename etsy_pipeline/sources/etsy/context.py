@@ -29,6 +29,7 @@ QUARANTINE_HINTS = dlt.mark.make_hints(
     columns={"raw": {"data_type": "text"}, "errors": {"data_type": "text"}, "record_key": {"data_type": "text"}},
 )
 STOPS = (QuotaExhausted, NeedsReauthorization)
+SECOND_LOOK = "_second_look"  # suffix of the cursor of a resource's second look (see `Pull.second_look`)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Pull:
     shop_id: int
     report: RunReport
     full: bool = False
-    lookback: int = 0  # seconds re-read before a cursor, for changes Etsy does not stamp
+    lookback: int = 0  # seconds after which a change is read a second time, for what Etsy does not stamp
     cursors: Mapping[str, int] = field(default_factory=dict)
     encrypt: Encrypt | None = None
 
@@ -49,8 +50,44 @@ class Pull:
         return None if self.full else self.cursors.get(resource)
 
     def low(self, resource: str) -> int:
+        """Where the read of new changes starts: the cursor itself, inclusive, since a page may have ended inside
+        its second (records stamped in that second are read again)."""
         cursor = self.start(resource)
-        return EARLIEST if cursor is None else max(EARLIEST, cursor - self.lookback)
+        return EARLIEST if cursor is None else max(EARLIEST, cursor)
+
+    def reads(self, resource: str, high: int, first_low: int = EARLIEST) -> list[tuple[str, Window]]:
+        """The spans a run reads of `resource`, each with the cursor it advances: the new changes (from the cursor,
+        or from `first_low` on a first read, to `high`), then the second look (`second_look`)."""
+        low = self.low(resource) if self.start(resource) is not None else max(EARLIEST, first_low)
+        spans = [(resource, Window(low, max(low, high)))]
+        second = self.second_look(resource)
+        return spans + ([second] if second else [])
+
+    def cursor(self, name: str, span: Window, ceiling: int | None = None) -> Cursor:
+        """The cursor a span of `reads` advances: the resource's stored one, or a second look's from its slice."""
+        return Cursor(span.low if name.endswith(SECOND_LOOK) else self.start(name), ceiling=ceiling)
+
+    def second_look(self, resource: str) -> tuple[str, Window] | None:
+        """The changes that turned `lookback` old since the last run, read once more.
+
+        Etsy does not stamp every change (refunds, some cancellations, ship-by edits; REFERENCE.md §11.2). Refunds
+        and paid cancellations leave ledger entries, which the pull follows at once (`ledger.py`), and receipts
+        of the last 30 days are re-read daily (`receipts.py`). The look-back adds a second read of every change
+        once it is `lookback` old: each record costs two reads, not one per run inside a window (twelve for 72
+        hours at a 6-hour cadence), so a run where nothing changed costs a few calls whatever the shop's size.
+        The slice is [where the last second look ended, cursor - lookback], under a cursor of its own that moves
+        page by page like the others; a first incremental run only places it.
+        """
+        cursor = self.start(resource)
+        if cursor is None or self.lookback <= 0:
+            return None
+        name = f"{resource}{SECOND_LOOK}"
+        upper = max(EARLIEST, cursor - self.lookback)
+        low = self.cursors.get(name)
+        if low is None or low >= upper:
+            self.report.cursors.setdefault(name, upper if low is None else low)
+            return None
+        return name, Window(low, upper)
 
     def stop(self, exc: Exception) -> None:
         self.report.stopped = "quota" if isinstance(exc, QuotaExhausted) else "reauthorize"

@@ -62,20 +62,17 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
         report = pull.report
         if report.stopped:
             return
-        start = pull.start("ledger_entries")
-        low = pull.low("ledger_entries")
-        if start is None:
-            low = max(low, int(now) - LEDGER_HISTORY_DAYS * 86_400)
         end = int(max(now, report.receipts_high or 0)) + 2 * 86_400
-        cursor = Cursor(start)
+        spans = pull.reads("ledger_entries", end, first_low=int(now) - LEDGER_HISTORY_DAYS * 86_400)
         step = LEDGER_WINDOW_DAYS * 86_400
         path = f"/shops/{pull.shop_id}/payment-account/ledger-entries"
         # Entries go on in batches that refer to at most 100 payments: each batch is one full payments call.
         batch: list[Any] = []
         refs: set[tuple[Any, ...]] = set()
+        cursors: dict[str, Cursor] = {}
         try:
-            for window_low in range(low, end, step):
-                window = Window(window_low, min(end, window_low + step - 1))
+            for name, span, window in _windows(spans, step):
+                cursor = cursors.setdefault(name, pull.cursor(name, span))
                 for part, records, done in windowed(
                     pull.client, pull.tokens, path, window, low_param="min_created", high_param="max_created"
                 ):
@@ -91,13 +88,20 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
                             batch.append(entry)
                             if ref is not None:
                                 refs.add(ref)
-                    pull.advance("ledger_entries", cursor, part, records, done, "created_timestamp")
+                    pull.advance(name, cursor, part, records, done, "created_timestamp")
         except STOPS as exc:
             pull.stop(exc)
         if batch:
             yield batch
 
     return with_quarantine(ledger_entries)
+
+
+def _windows(spans: list[tuple[str, Window]], step: int) -> Iterator[tuple[str, Window, Window]]:
+    """Each span (new entries, second look) in windows of at most `step` seconds, oldest first."""
+    for name, span in spans:
+        for low in range(span.low, span.high + 1, step):
+            yield name, span, Window(low, min(span.high, low + step - 1))
 
 
 def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) -> DltResource:

@@ -19,7 +19,7 @@ from dlt.sources import DltResource
 from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
 from etsy_pipeline.sources.etsy.fastpath import FastPath, route, with_quarantine
-from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
+from etsy_pipeline.sources.etsy.helpers import Window, windowed
 from etsy_pipeline.sources.etsy.pii import protect_receipt
 
 RECEIPT_HINTS: dict[str, Any] = {"primary_key": "receipt_id", "write_disposition": "merge", "max_table_nesting": 1}
@@ -69,7 +69,6 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
 
     def _read() -> Iterator[Any]:
         report = pull.report
-        low = pull.low("receipts")
         try:
             newest = pull.get(path, limit=1, sort_on="updated", sort_order="desc")
             report.etsy_counts["receipts"] = int(newest["count"])
@@ -77,16 +76,16 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
                 return
             high = int(newest["results"][0]["updated_timestamp"])
             report.receipts_high = high
-            cursor = Cursor(pull.start("receipts"), ceiling=high)
-            for window, records, done in windowed(
-                pull.client, pull.tokens, path, Window(low, max(low, high)),
-                low_param="min_last_modified", high_param="max_last_modified", sort_on="updated", sort_order="asc",
-            ):  # fmt: skip
-                yield from _checked(pull, records)
-                if report.stopped:  # the page's payments did not all come: resume from before this page
-                    return
-                # Records sharing the page's newest second with the next page are re-read through the look-back.
-                pull.advance("receipts", cursor, window, records, done, "updated_timestamp")
+            for name, span in pull.reads("receipts", high):  # the new changes, then the second look
+                cursor = pull.cursor(name, span, ceiling=high)
+                for window, records, done in windowed(
+                    pull.client, pull.tokens, path, span,
+                    low_param="min_last_modified", high_param="max_last_modified", sort_on="updated", sort_order="asc",
+                ):  # fmt: skip
+                    yield from _checked(pull, records)
+                    if report.stopped:  # the page's payments did not all come: resume from before this page
+                        return
+                    pull.advance(name, cursor, window, records, done, "updated_timestamp")
             yield from _deep(high)
         except STOPS as exc:
             pull.stop(exc)

@@ -16,7 +16,7 @@ from dlt.sources import DltResource
 from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
 from etsy_pipeline.sources.etsy.fastpath import FastPath, route, with_quarantine
-from etsy_pipeline.sources.etsy.helpers import Cursor, Window, windowed
+from etsy_pipeline.sources.etsy.helpers import windowed
 from etsy_pipeline.sources.etsy.settings import LISTING_INCLUDES, NEWEST_FIRST_WINDOW
 
 JSON_LISTS = ("tags", "materials", "style", "skus", "production_partners")
@@ -105,16 +105,16 @@ def reviews_resource(pull: Pull, now: float) -> DltResource:
         report = pull.report
         if report.stopped:
             return
-        low = pull.low("reviews")
-        high = max(low, int(now) + 2 * 86_400, report.receipts_high or 0)
-        cursor = Cursor(pull.start("reviews"))
+        high = int(max(now + 2 * 86_400, report.receipts_high or 0))
         try:
-            for window, records, done in windowed(
-                pull.client, pull.tokens, f"/shops/{pull.shop_id}/reviews", Window(low, high),
-                low_param="min_created", high_param="max_created", max_count=NEWEST_FIRST_WINDOW,
-            ):  # fmt: skip
-                yield from pull.checked("reviews", validation.REVIEW, "transaction_id", records)
-                pull.advance("reviews", cursor, window, records, done, "created_timestamp")
+            for name, span in pull.reads("reviews", high):  # the new reviews, then the second look
+                cursor = pull.cursor(name, span)
+                for window, records, done in windowed(
+                    pull.client, pull.tokens, f"/shops/{pull.shop_id}/reviews", span,
+                    low_param="min_created", high_param="max_created", max_count=NEWEST_FIRST_WINDOW,
+                ):  # fmt: skip
+                    yield from pull.checked("reviews", validation.REVIEW, "transaction_id", records)
+                    pull.advance(name, cursor, window, records, done, "created_timestamp")
         except STOPS as exc:
             pull.stop(exc)
 
