@@ -121,7 +121,9 @@ def test_a_sync_killed_after_its_package_exists_is_loaded_by_the_next_run(tiny: 
 def test_a_refund_weeks_after_delivery_and_an_unstamped_cancellation_reach_core_and_analytics(
     tiny: Installation,
 ) -> None:
-    tiny.runtime = replace(tiny.runtime, settings=tiny.runtime.settings.model_copy(update={"sync_deep_reread_days": 0}))
+    # Only the ledger can find these: no deep re-read, no second look.
+    only_ledger = {"sync_deep_reread_days": 0, "sync_lookback_hours": 0}
+    tiny.runtime = replace(tiny.runtime, settings=tiny.runtime.settings.model_copy(update=only_ledger))
     tiny.sync_all()
     shop = tiny.shops[0]
     world = tiny.state.world
