@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     etsy_qps: int = Field(default=10, ge=0, description="Etsy calls per second for this app (0: no limit).")
     etsy_qpd: int = Field(default=10_000, ge=0, description="Etsy calls per rolling day for this app (0: no limit).")
     sync_lookback_hours: int = Field(
-        default=72, ge=0, description="Receipts modified this long before the cursor are read again."
+        default=72,
+        ge=0,
+        description="Each change to receipts, ledger entries and reviews is read again once it is this old.",
     )
     sync_deep_reread_days: int = Field(
         default=30, ge=0, description="Receipts created this recently are re-read in full now and then (0: never)."
