@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,14 @@ from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.storage.crypto import cipher_from_settings
 from etsy_pipeline.storage.keys import empty_staging
 from etsy_pipeline.storage.models import Shop, SyncRun
+from etsy_pipeline.sync import touched
 from etsy_pipeline.sync import workdir as wd
 from etsy_pipeline.sync.clients import EtsyAccess
 from etsy_pipeline.sync.cursors import drop_cursors, load_cursors, save_cursors
 from etsy_pipeline.sync.lock import load_lock, shop_lock
 from etsy_pipeline.sync.outcome import SyncStatus
 from etsy_pipeline.sync.reconcile import Reconciliation, reconcile, shop_row_counts
-from etsy_pipeline.transform.core import shape_shop
+from etsy_pipeline.transform.core import Shaped, shape_shop
 from etsy_pipeline.transform.raw import ensure_raw_indexes_once
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class SyncResult:
     remaining_today: int | None = None
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # extract, normalize, load, shape
-    touched_days: list[str] = field(default_factory=list)  # order days whose analytics need rebuilding
+    touched_days: list[date] = field(default_factory=list)  # order days whose analytics need rebuilding
     recovered_loads: list[str] = field(default_factory=list)  # packages of a killed run, loaded by this one
     reread_receipts: int = 0  # receipts read again because the ledger showed an unstamped change
     reconciliation: Reconciliation | None = None
@@ -119,7 +120,7 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
                     "fetched": result.fetched,
                     "core": result.rows,
                     "quarantined": result.quarantined,
-                    "touched_days": result.touched_days,
+                    touched.KEY: touched.encode(result.touched_days),
                     "recovered_loads": result.recovered_loads,
                     "reread_receipts": result.reread_receipts,
                     "reconciliation": result.reconciliation.as_dict() if result.reconciliation else None,
@@ -132,7 +133,7 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
 
 def _shape(
     runtime: Runtime, shop_id: int, etsy_shop_id: int, complete_load: str | None, cursors: dict[str, int]
-) -> dict[str, Any]:
+) -> Shaped:
     """Shape the new loads and store the cursors they reach, in one transaction."""
     with runtime.db.engine.begin() as conn:
         ensure_raw_indexes_once(conn, runtime.db.url)
@@ -176,7 +177,7 @@ def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResu
                     )
                 complete = loads[-1] if progress and progress.listing_scan_complete else None
                 shaped = _shape(runtime, shop_id, etsy_shop_id, complete, progress.cursors if progress else {})
-                result.touched_days += list(shaped.pop("touched_days", []))
+                result.touched_days += shaped.touched_days
                 result.recovered_loads += loads
         wd.remove(workdir)
 
@@ -213,8 +214,8 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
     complete_load = loads[-1] if report.listing_scan_complete and loads else None
     shaped = _shape(runtime, shop_id, etsy_shop_id, complete_load, report.reached())
     wd.remove(workdir)
-    result.touched_days = sorted({*result.touched_days, *shaped.pop("touched_days", [])})
-    result.rows = shaped
+    result.touched_days = sorted({*result.touched_days, *shaped.touched_days})
+    result.rows = shaped.rows
     result.timings["shape"] = round(time.perf_counter() - step, 3)
 
 

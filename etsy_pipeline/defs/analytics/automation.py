@@ -7,11 +7,10 @@ from datetime import date
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
-from sqlalchemy import select
 
 from etsy_pipeline.defs.automation import Automation
 from etsy_pipeline.defs.resources import StorageResource
-from etsy_pipeline.storage.models import SyncRun
+from etsy_pipeline.sync.touched import touched_since
 
 NIGHTLY = "analytics_nightly"
 AFTER_SYNC = "analytics_after_sync"
@@ -32,21 +31,11 @@ def _touched_days_sensor(
     @dg.sensor(job=job, name=AFTER_SYNC, minimum_interval_seconds=60, default_status=status)
     def analytics_after_sync(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
         """After each finished sync, rebuild the days whose orders it changed (late refunds included)."""
-        last_seen = int(context.cursor or 0)
         with storage.open() as runtime, runtime.db.session() as session:
-            runs = session.execute(
-                select(SyncRun.id, SyncRun.rows)
-                .where(SyncRun.id > last_seen, SyncRun.finished_at.is_not(None))
-                .order_by(SyncRun.id)
-            ).all()
-        first = partitions.start.date()
-        days: set[str] = set()
-        for _, rows in runs:
-            for day in (rows or {}).get("touched_days", []):
-                if first <= date.fromisoformat(day) < date.today():  # today's partition opens tomorrow
-                    days.add(day)
-        newest = max([last_seen, *(run_id for run_id, _ in runs)])
-        requests = [dg.RunRequest(run_key=f"{day}:{newest}", partition_key=day) for day in sorted(days)]
+            touched = touched_since(session, int(context.cursor or 0))
+        first, newest = partitions.start.date(), touched.newest_run_id
+        days = sorted(d for d in touched.days if first <= d < date.today())  # today's partition opens tomorrow
+        requests = [dg.RunRequest(run_key=f"{d}:{newest}", partition_key=d.isoformat()) for d in days]
         return dg.SensorResult(run_requests=requests, cursor=str(newest))
 
     return analytics_after_sync

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -65,22 +66,27 @@ def touched_days(conn: Connection, raw: RawSchema, p: dict[str, Any], tz: str) -
     return [day for (day,) in rows]
 
 
+@dataclass
+class Shaped:
+    """What shaping a shop's new loads did: rows written per core table, and the order days they changed."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    touched_days: list[date] = field(default_factory=list)
+
+
 def shape_shop(
     conn: Connection, *, shop_id: int, etsy_shop_id: int, complete_listing_load: str | None, tz: str = "UTC"
-) -> dict[str, Any]:
-    """Shape every load of the shop newer than its watermark.
-
-    Returns rows written per core table, and under `touched_days` the order days the loads changed.
-    """
+) -> Shaped:
+    """Shape every load of the shop newer than its watermark (nothing when there is none)."""
     raw = RawSchema(conn)
     if not raw.has("_dlt_loads"):
-        return {}
+        return Shaped()
     since = conn.execute(
         text("SELECT coalesce(raw_load_id, '') FROM core.shops WHERE id = :id"), {"id": shop_id}
     ).scalar()
     upto = conn.execute(text(f"SELECT max(load_id) FROM {raw.table('_dlt_loads')} WHERE status = 0")).scalar()
     if upto is None or (since and upto <= since):
-        return {}
+        return Shaped()
     params = {
         "shop_id": shop_id,
         "etsy_shop_id": etsy_shop_id,
@@ -88,12 +94,16 @@ def shape_shop(
         "upto": upto,
         "complete": complete_listing_load,
     }
-    rows: dict[str, Any] = {"touched_days": [d.isoformat() for d in touched_days(conn, raw, params, tz)]}
+    shaped = Shaped(touched_days=touched_days(conn, raw, params, tz))
     for name, step in STEPS:
         started = time.perf_counter()
-        rows[name] = step(conn, raw, params)
+        shaped.rows[name] = step(conn, raw, params)
         log.debug(
-            "shaped %s for shop %s: %s rows in %.2fs", name, etsy_shop_id, rows[name], time.perf_counter() - started
+            "shaped %s for shop %s: %s rows in %.2fs",
+            name,
+            etsy_shop_id,
+            shaped.rows[name],
+            time.perf_counter() - started,
         )
     conn.execute(text("UPDATE core.shops SET raw_load_id = :upto WHERE id = :id"), {"upto": upto, "id": shop_id})
-    return rows
+    return shaped
