@@ -5,6 +5,7 @@ Kept apart from `transform/core/__init__.py` because that module imports the ent
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -37,3 +38,34 @@ def changed(table: str, alias: str, key: str) -> str:
     changed AS (
         SELECT {alias}._dlt_id, {alias}.{key} FROM {table} {alias} WHERE {IN_LOADS.format(a=alias)}
     )"""
+
+
+@dataclass(frozen=True)
+class Children:
+    """A core child table of a re-read parent, for `remove_missing`: rows Etsy no longer lists are deleted."""
+
+    table: str  # e.g. "core.inventory"
+    parent_key: str  # its column holding the core parent's id, e.g. "listing_id"
+    parent: str  # the core parent table, e.g. "core.listings"
+    etsy_parent: str  # the parent's Etsy id column in core and in `changed`, e.g. "listing_id" (core: etsy_...)
+    etsy_id: str  # the child's Etsy id column in core, e.g. "etsy_product_id"
+    raw_id: str  # the same id in the raw child table, e.g. "product_id"
+
+
+def remove_missing(
+    conn: Connection, raw: RawSchema, p: dict[str, Any], parents: str, kids: Children, raw_child: str
+) -> int:
+    """Delete the children of the re-read parents (`parents`: the `changed` CTE) that their new raw rows lack."""
+    present = (
+        f"SELECT 1 FROM {raw.table(raw_child)} x "
+        f"WHERE x._dlt_root_id = c._dlt_id AND x.{kids.raw_id} = k.{kids.etsy_id}"
+        if raw.has(raw_child)
+        else "SELECT 1 WHERE false"
+    )
+    sql = f"""
+        WITH {parents}
+        DELETE FROM {kids.table} k USING {kids.parent} cp, changed c
+        WHERE k.{kids.parent_key} = cp.id AND cp.etsy_{kids.etsy_parent} = c.{kids.etsy_parent}
+          AND NOT EXISTS ({present})
+    """
+    return run(conn, sql, p)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from etsy_pipeline.storage.upsert import upsert_sql
 from etsy_pipeline.transform.raw import RawSchema
-from etsy_pipeline.transform.statements import changed, money_json, run
+from etsy_pipeline.transform.statements import Children, changed, money_json, remove_missing, run
 
 PRODUCTS, OFFERINGS = "listings__inventory__products", "listings__inventory__products__offerings"
 VALUES = "listings__inventory__products__property_values"
@@ -18,6 +18,9 @@ COLUMNS = (
     "listing_id", "shop_id", "variation_key", "etsy_product_id", "etsy_offering_id", "sku", "property_values",
     "price", "currency_code", "quantity", "is_enabled", "is_deleted",
 )  # fmt: skip
+
+
+OFFERING_ROWS = Children("core.inventory", "listing_id", "core.listings", "listing_id", "etsy_product_id", "product_id")
 
 
 def _variation(raw: RawSchema) -> tuple[str, str]:
@@ -57,19 +60,5 @@ def shape_inventory(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
             compare=["etsy_product_id", "etsy_offering_id", "sku", "price", "quantity", "is_enabled"],
         )
         written += run(conn, f"WITH {parents} {upsert}", p)
-    present = (
-        f"SELECT 1 FROM {raw.table(PRODUCTS)} pr "
-        "WHERE pr._dlt_root_id = c._dlt_id AND pr.product_id = inv.etsy_product_id"
-        if raw.has(PRODUCTS)
-        else "SELECT 1 WHERE false"
-    )
-    written += run(
-        conn,
-        f"""
-        WITH {parents}
-        DELETE FROM core.inventory inv USING core.listings cl, changed c
-        WHERE inv.listing_id = cl.id AND cl.etsy_listing_id = c.listing_id AND NOT EXISTS ({present})
-        """,
-        p,
-    )
+    written += remove_missing(conn, raw, p, parents, OFFERING_ROWS, PRODUCTS)
     return written

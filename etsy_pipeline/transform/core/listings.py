@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from etsy_pipeline.storage.upsert import upsert_sql
 from etsy_pipeline.transform.raw import RawSchema
-from etsy_pipeline.transform.statements import IN_LOADS, changed, money, run
+from etsy_pipeline.transform.statements import IN_LOADS, Children, changed, money, remove_missing, run
 
 LISTING_COLUMNS = (
     "etsy_listing_id", "shop_id", "title", "description", "state", "price", "currency_code", "quantity", "tags",
@@ -74,6 +74,10 @@ IMAGE_COLUMNS = (
     "etsy_created_at",
 )  # fmt: skip
 
+IMAGE_ROWS = Children(
+    "core.listing_images", "listing_id", "core.listings", "listing_id", "etsy_image_id", "listing_image_id"
+)
+
 
 def shape_images(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     if not raw.has("listings__images"):
@@ -96,17 +100,7 @@ def shape_images(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
         compare=["listing_id", "rank", "alt_text"],
     )
     written = run(conn, f"WITH {parents} {upsert}", p)
-    written += run(
-        conn,
-        f"""
-        WITH {parents}
-        DELETE FROM core.listing_images i USING core.listings cl, changed c
-        WHERE i.listing_id = cl.id AND cl.etsy_listing_id = c.listing_id AND NOT EXISTS (
-            SELECT 1 FROM {raw.table(images)} im
-            WHERE im._dlt_root_id = c._dlt_id AND im.listing_image_id = i.etsy_image_id)
-        """,
-        p,
-    )
+    written += remove_missing(conn, raw, p, parents, IMAGE_ROWS, images)
     return written
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from etsy_pipeline.storage.upsert import upsert_sql
 from etsy_pipeline.transform.raw import RawSchema
-from etsy_pipeline.transform.statements import IN_LOADS, changed, money, money_json, run
+from etsy_pipeline.transform.statements import IN_LOADS, Children, changed, money, money_json, remove_missing, run
 
 ORDER_MONEY = (
     "grandtotal", "subtotal", "total_price", "total_shipping_cost", "total_tax_cost", "total_vat_cost",
@@ -77,6 +77,10 @@ ITEM_COLUMNS = (
 )  # fmt: skip
 ITEM_UPDATED = ("order_id", "listing_id", "quantity", "price", "shipping_cost", "paid_at", "shipped_at")
 
+ITEM_ROWS = Children(
+    "core.order_items", "order_id", "core.orders", "receipt_id", "etsy_transaction_id", "transaction_id"
+)
+
 
 def shape_order_items(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     if not raw.has("receipts"):
@@ -106,19 +110,5 @@ def shape_order_items(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> in
             compare=["listing_id", "quantity", "price", "paid_at", "shipped_at"],
         )
         written += run(conn, f"WITH {parents} {upsert}", p)
-    present = (
-        f"SELECT 1 FROM {raw.table(t)} tx "
-        "WHERE tx._dlt_root_id = c._dlt_id AND tx.transaction_id = i.etsy_transaction_id"
-        if raw.has(t)
-        else "SELECT 1 WHERE false"
-    )
-    written += run(
-        conn,
-        f"""
-        WITH {parents}
-        DELETE FROM core.order_items i USING core.orders o, changed c
-        WHERE i.order_id = o.id AND o.etsy_receipt_id = c.receipt_id AND NOT EXISTS ({present})
-        """,
-        p,
-    )
+    written += remove_missing(conn, raw, p, parents, ITEM_ROWS, t)
     return written
