@@ -1,7 +1,7 @@
-"""Analytics tables rebuilt per day (listing metrics, customers, segments, inventory alerts).
+"""Analytics tables with a row per day (listing metrics, customers, segments, inventory alerts).
 
 Every table and column carries a comment: analysts read them in their SQL client, and docs/analytics.md says
-the same at more length. A day's rows are replaced as a whole in one transaction (transform.analytics).
+the same at more length. A range of days is replaced in one statement per table (transform.analytics).
 """
 
 from __future__ import annotations
