@@ -52,7 +52,9 @@ def raw_specs() -> list[dg.AssetSpec]:
     return [
         translator.get_asset_spec(DltResourceTranslatorData(resource=resource, pipeline=None))
         for resource in source.resources.values()
-        if resource.name == resource.table_name  # follow-up readers (receipt re-reads) feed an existing table
+        # Follow-up readers (receipt re-reads) feed another resource's table; a resource routing its items to
+        # tables of its own (the fast path's `route`) names its table per item and owns it.
+        if not isinstance(resource.table_name, str) or resource.name == resource.table_name
     ]
 
 
