@@ -79,3 +79,26 @@ def test_sql_money_equals_the_python_conversion(db: Database, amount: int, divis
     with db.engine.connect() as conn:
         value = conn.execute(text("SELECT core.money(:a, :d)"), {"a": amount, "d": divisor}).scalar_one()
     assert value == to_decimal(amount, divisor)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"amount": 1999, "divisor": 100, "currency_code": "USD"},
+        {"amount": 1500, "divisor": 1, "currency_code": "JPY"},
+        {"amount": True, "divisor": 100, "currency_code": "USD"},
+        {"amount": 1999, "divisor": 100.0, "currency_code": "USD"},
+        {"amount": 1999, "divisor": 3, "currency_code": "USD"},
+        {"amount": 1999, "divisor": 100, "currency_code": "US1"},
+        {"amount": 1999, "divisor": 100},
+        "19.99",
+    ],
+)
+def test_the_quick_accept_agrees_with_the_full_conversion(value: object) -> None:
+    """`money_problem` skips the Decimal for the usual shape; it must accept exactly what `parse_money` accepts."""
+    try:
+        parse_money(value)  # type: ignore[arg-type]
+        converts = True
+    except MoneyError:
+        converts = False
+    assert (money_problem("price", value) is None) == converts
