@@ -149,8 +149,8 @@ def etsy_pull(context: dg.AssetExecutionContext, storage: StorageResource) -> An
 
 def _single(key: str, result: SyncResult | None, problem: Problem | None) -> Any:
     """A run of one shop: its failure is the run's, its metadata the run's outputs'."""
-    if result is None:
-        raise dg.Failure(problem)
+    if result is None:  # the shop never started: not connected
+        raise dg.Failure(f"shop {key} is {problem}")
     if problem is not None:
         # A skipped run materializes nothing: the run holding the shop's lock records what it pulls.
         raise dg.Failure(description=f"shop {key}: {problem}", metadata=_metadata(result))
@@ -164,7 +164,7 @@ def _pull_one(runtime: Runtime, access: EtsyAccess, key: str) -> SyncResult | Pr
     with runtime.db.session() as session:
         shop_id = session.scalar(select(Shop.id).where(Shop.etsy_shop_id == etsy_shop_id))
     if shop_id is None:
-        return f"shop {etsy_shop_id} is not connected (run `etsy-pipeline connect`)"
+        return "not connected (run `etsy-pipeline connect`)"
     return sync_shop(runtime, access, shop_id)
 
 
