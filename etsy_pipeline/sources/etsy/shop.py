@@ -56,7 +56,10 @@ def sections_resource(pull: Pull) -> DltResource:
 
 
 def listings_resource(pull: Pull, states: Sequence[str]) -> DltResource:
-    """A full scan per state (Etsy has no modified-since filter for listings); duplicates across pages dropped."""
+    """A full scan per state (Etsy has no modified-since filter for listings); duplicates across pages dropped.
+
+    A state's scan ends at a short page or once its distinct listings reach Etsy's latest `count` for it, so a
+    state whose listings fill their last page exactly costs no extra, empty page."""
     # A fresh dict per column: dlt writes the column name into the hint it is given.
     columns: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in JSON_LISTS}
 
@@ -74,18 +77,25 @@ def listings_resource(pull: Pull, states: Sequence[str]) -> DltResource:
         total = 0
         for state in states:
             first = True
+            here: set[int] = set()  # the distinct listings this state's pages have shown
             for count, records in pull.pages(f"/shops/{pull.shop_id}/listings", state=state, includes=LISTING_INCLUDES):
                 if first:
                     total, first = total + count, False
                 fresh = []
                 for record in records:
                     ident = record.get("listing_id") if isinstance(record, dict) else None
+                    if isinstance(ident, int):
+                        here.add(ident)
                     if isinstance(ident, int) and ident in seen:
                         continue  # Etsy's pages can overlap
                     if isinstance(ident, int):
                         seen.add(ident)
                     fresh.append(record)
                 yield from pull.checked("listings", validation.LISTING, "listing_id", fresh)
+                # Every listing Etsy counts in the state is in hand: no page is left, even after a full one (an
+                # overlap would have left fewer distinct listings than the count, and the paging goes on).
+                if len(here) >= count:
+                    break
         report.listing_scan_complete = not report.stopped
         if report.listing_scan_complete:
             report.etsy_counts["listings"] = total
