@@ -1,15 +1,22 @@
-"""What the benchmarks share: a throwaway database and latency percentiles."""
+"""What the benchmarks share: a throwaway database, the emulator in a process of its own, latency percentiles."""
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from etsy_pipeline.emulator.server import free_port
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -33,3 +40,33 @@ def p50_p95_ms(samples: list[float]) -> tuple[float, float]:
     """Median and 95th percentile of durations in seconds, in milliseconds."""
     ordered = sorted(samples)
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
+def scale_command(scale: str) -> Callable[[int], list[str]]:
+    """`etsy-pipeline emulator serve` of a scale with Etsy's limits off, on the port it is given."""
+    return lambda port: [
+        *("-m", "etsy_pipeline.cli", "emulator", "serve", "--port", str(port)),
+        *("--scale", scale, "--qps", "0", "--qpd", "0"),
+    ]
+
+
+def serve_emulator(command: Callable[[int], list[str]], cwd: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """The emulator in a process of its own, so serving Etsy does not share the measured interpreter; returns the
+    process and its URL once it answers (stop it with `stop_emulator`)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, *command(port)], stdout=subprocess.DEVNULL, cwd=cwd)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/_emulator/credentials", timeout=2)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop_emulator(process)
+    raise RuntimeError("the emulator did not start")
+
+
+def stop_emulator(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)

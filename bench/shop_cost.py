@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import throwaway_database  # noqa: E402
-from etsy_pipeline.emulator.server import free_port  # noqa: E402
+from bench.common import scale_command, serve_emulator, stop_emulator, throwaway_database  # noqa: E402
 from etsy_pipeline.settings import Settings  # noqa: E402
 
 # N small shops: a few dozen listings and orders each, a month of history (what most connected shops look like).
@@ -51,25 +51,11 @@ serve("127.0.0.1", {port}, Config(scale="many", qps=0, qpd=0))
 """
 
 
-def _serve(scale: str, shops: int) -> tuple[subprocess.Popen[bytes], str]:
-    """The emulator in a process of its own, so serving Etsy does not share this process's interpreter."""
-    port = free_port()
+def _command(scale: str, shops: int) -> Callable[[int], list[str]]:
+    """The emulator of a scale, or of `shops` small shops (no scale has that many)."""
     if shops:
-        command = [sys.executable, "-c", MANY_SHOPS.format(shops=shops, port=port)]
-    else:
-        serve = [sys.executable, "-m", "etsy_pipeline.cli", "emulator", "serve", "--port", str(port)]
-        command = [*serve, "--scale", scale, "--qps", "0", "--qpd", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/_emulator/credentials", timeout=2)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("the emulator did not start")
+        return lambda port: ["-c", MANY_SHOPS.format(shops=shops, port=port)]
+    return scale_command(scale)
 
 
 def _calls(emulator: str) -> Counter[str]:
@@ -237,15 +223,14 @@ def main() -> int:
     parser.add_argument("--per-run", type=int, default=25, help="shops in the batched Dagster run (SYNC_SHOPS_PER_RUN)")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "ERROR")
-    server, url = _serve(args.scale, args.shops)
+    server, url = serve_emulator(_command(args.scale, args.shops), cwd=ROOT)
     try:
         with throwaway_database("etsy_pipeline_shop_cost") as database, tempfile.TemporaryDirectory() as data_dir:
             what = f"{args.shops} small shops" if args.shops else f"scale {args.scale}"
             print(f"{what}, {os.cpu_count()} cores, emulator limits off")
             measure(database, url, data_dir, args.rounds, args.dagster_runs, args.profile, args.per_run)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_emulator(server)
     return 0
 
 

@@ -31,36 +31,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import throwaway_database  # noqa: E402
-from etsy_pipeline.emulator.server import free_port  # noqa: E402
-
-
-def _serve(scale: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "etsy_pipeline.cli",
-        "emulator",
-        "serve",
-        "--port",
-        str(port),
-        "--scale",
-        scale,
-        "--qps",
-        "0",
-        "--qpd",
-        "0",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            httpx.get(f"{url}/_emulator/credentials", timeout=2)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("the emulator did not start")
+from bench.common import scale_command, serve_emulator, stop_emulator, throwaway_database  # noqa: E402
 
 
 def child(database_url: str, emulator: str, data_dir: str, file_format: str) -> dict[str, Any]:
@@ -205,7 +176,7 @@ def main() -> int:
     if args.child:
         print(json.dumps(child(*args.child)))
         return 0
-    server, url = _serve(args.scale)
+    server, url = serve_emulator(scale_command(args.scale))
     try:
         rates: dict[str, float] = {}
         for file_format in args.formats:
@@ -257,8 +228,7 @@ def main() -> int:
                     f"= ratio {rate / base_rate:.2f} (target: 2.00 or more)"
                 )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_emulator(server)
     return 0
 
 
