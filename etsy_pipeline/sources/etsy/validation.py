@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from etsy_pipeline.storage.money import money_problem
+from etsy_pipeline.storage.money import POWERS_OF_TEN, money_problem
 
 INT = (int,)
 STR = (str,)
@@ -137,8 +137,75 @@ NESTED: dict[int, dict[str, Spec]] = {
 }
 
 
+Check = tuple[tuple[str, frozenset[type] | None, bool], ...]  # field, exact types (None: Money), nullable
+
+
+_CHECKS: dict[int, tuple[Spec, Check]] = {}  # by the spec's id, kept beside the spec so the id stays its own
+
+
+def _check(spec: Spec) -> Check:
+    found = _CHECKS.get(id(spec))
+    if found is None or found[0] is not spec:
+        check = tuple((name, None if t == MONEY else frozenset(t), nullable) for name, (t, nullable) in spec.items())
+        found = _CHECKS[id(spec)] = (spec, check)
+    return found[1]
+
+
+def _plain_money(value: Any) -> bool:
+    """Etsy's usual Money object, which `money_problem` accepts (the same test, without building a message)."""
+    if type(value) is not dict:
+        return False
+    currency = value.get("currency_code")
+    return (
+        type(value.get("amount")) is int
+        and type(divisor := value.get("divisor")) is int
+        and divisor in POWERS_OF_TEN
+        and type(currency) is str
+        and len(currency) == 3
+        and currency.isalpha()
+    )
+
+
+def fits(record: Any, spec: Spec) -> bool:
+    """True when `record` plainly fits `spec`: every field present with exactly a documented JSON type.
+
+    Every record of every page is checked, and nearly all fit: this answers that without building a label or a
+    message per field. False means "look closer" (`problems` then names what is wrong, or finds nothing: an int
+    subclass, say, which passes `isinstance`).
+    """
+    if type(record) is not dict:
+        return False
+    for name, types, nullable in _check(spec):
+        value = record.get(name, record)  # the record itself stands for a missing field
+        if value is None:
+            if not nullable:
+                return False
+        elif types is None:
+            if not _plain_money(value):
+                return False
+        elif type(value) not in types:
+            return False
+    for name, child in NESTED.get(id(spec), {}).items():
+        items = record.get(name)
+        if type(items) is list and not all(fits(item, child) for item in items):
+            return False
+    if spec is LISTING and record.get("inventory") is not None:
+        products = record["inventory"].get("products")
+        if type(products) is not list:
+            return False
+        for product in products:
+            if not fits(product, PRODUCT):
+                return False
+            offerings = product["offerings"]
+            if not all(fits(offering, OFFERING) for offering in offerings):
+                return False
+    return True
+
+
 def problems(record: Any, spec: Spec, where: str = "") -> list[str]:
     """What is wrong with `record` against `spec`; empty when it fits."""
+    if not where and fits(record, spec):
+        return []
     if not isinstance(record, dict):
         return [f"{where or 'record'} must be an object, got {type(record).__name__}"]
     found: list[str] = []
