@@ -88,6 +88,33 @@ MUTATIONS: tuple[Mutation, ...] = (
         (f"{SYNC}/test_floor.py::test_a_cursor_forced_ahead_is_caught_by_reconciliation",),
     ),
     Mutation(
+        "unchanged-by-id-alone",
+        "a record is left behind only when its content equals what is stored, not because its id is known",
+        "etsy_pipeline/sources/etsy/context.py",
+        "r for r in good if stored.get(r.get(key)) != r[DIGEST]",
+        "r for r in good if r.get(key) not in stored",
+        (f"{SYNC}/test_unchanged.py::test_a_listing_edited_among_unchanged_ones_arrives_alone",),
+    ),
+    Mutation(
+        "removals-need-a-load",
+        "a listing deleted on Etsy is removed even by a run that loads nothing",
+        "etsy_pipeline/transform/core/__init__.py",
+        "        if not loaded and name not in SCAN_STEPS:",
+        "        if not loaded:",
+        (f"{SYNC}/test_unchanged.py::test_a_listing_deleted_on_etsy_is_removed_in_a_run_that_loads_nothing",),
+    ),
+    Mutation(
+        "unchanged-ledger-entry-skips-its-payment",
+        "a ledger entry whose payment did not come is read and followed again, even though it is unchanged",
+        "etsy_pipeline/sources/etsy/ledger.py",
+        "            return not refers_to_payment(entry) or (",
+        "            return True or (",
+        (
+            f"{SYNC}/test_unchanged.py::"
+            "test_ledger_entries_whose_payments_did_not_come_are_followed_again_though_unchanged",
+        ),
+    ),
+    Mutation(
         "ledger-ignores-refunds",
         "refunds and cancellations Etsy does not stamp are found through the ledger",
         "etsy_pipeline/sources/etsy/ledger.py",

@@ -3,7 +3,8 @@
 - GET  credentials  the app's keystring and shared secret, and per seller an e-mail, ids and refresh token
 - POST reset        back to the seed's data
 - POST advance      {"hours": N}: move the simulated clock, generating orders, shipments, edits, reviews
-- GET/POST faults   fault rates (see faults.FaultConfig), write_applied_error_rate included
+- GET/POST faults   fault rates (see faults.FaultConfig), write_applied_error_rate included; quota_ends_at
+                    (an operationId) finds the day's quota spent when that operation is called
 - GET/POST quirks   Etsy's quirks, each switchable (see state.Quirks)
 - POST refund       {"receipt_id": N, "amount": minor units (default: all)}: refund as a seller would on
                     Etsy: a ShopRefund, a PaymentAdjustment and a REFUND_GROSS ledger entry (payments.py);

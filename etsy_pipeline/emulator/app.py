@@ -113,6 +113,8 @@ def api_endpoint(state: EmulatorState) -> Callable[[Request], Awaitable[Response
             form, body = await _body(request, route)
             with state.lock:
                 state.auth.check_api_key(request.headers.get("x-api-key"))
+                if route.operation_id == state.faults.config.quota_ends_at:
+                    state.limiter.spend_today()
                 try:
                     headers.update(state.limiter.acquire())
                 except TooManyRequests as exc:

@@ -26,6 +26,7 @@ class FaultConfig:
     truncate_rate: float = 0.0  # the JSON body is cut short
     bad_record_rate: float = 0.0  # a list record gets a wrong type or loses a field
     write_applied_error_rate: float = 0.0  # a write is applied, then answered 503 (its outcome looks unknown)
+    quota_ends_at: str = ""  # an operationId: the day's quota is found spent when it is called (each time)
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,7 +40,11 @@ def parse_config(raw: dict[str, Any], current: FaultConfig) -> FaultConfig:
     for name, value in raw.items():
         if name not in known:
             raise BadRequest(f"unknown fault setting '{name}'; known: {', '.join(sorted(known))}")
-        if name.endswith("_rate"):
+        if known[name] in (str, "str"):
+            if not isinstance(value, str):
+                raise BadRequest(f"fault setting '{name}' must be a string, got {value!r}")
+            values[name] = value
+        elif name.endswith("_rate"):
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
                 raise BadRequest(f"fault setting '{name}' must be a number from 0 to 1, got {value!r}")
             values[name] = float(value)

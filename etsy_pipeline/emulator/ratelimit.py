@@ -44,6 +44,17 @@ class RateLimiter:
             headers["x-remaining-today"] = str(max(0, self.qpd - self._day_total))
         return headers
 
+    def spend_today(self) -> None:
+        """The day's quota is used up now (the `quota_ends_at` fault); a limiter without a daily limit gets
+        Etsy's default one."""
+        if self.qpd <= 0:
+            self.qpd = 10_000
+        self._prune()
+        missing = self.qpd - self._day_total
+        if missing > 0:
+            self._buckets.append([self.clock.now() // BUCKET * BUCKET, missing])
+            self._day_total += missing
+
     def acquire(self) -> dict[str, str]:
         """Count one call or raise 429; returns the headers for the response."""
         if self.qps <= 0 and self.qpd <= 0:

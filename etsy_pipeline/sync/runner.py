@@ -26,14 +26,16 @@ from sqlalchemy import func, select, text, update
 from etsy_pipeline.etsy.errors import EtsyError, NeedsReauthorization
 from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sources.etsy import etsy_source
+from etsy_pipeline.sources.etsy.digests import digest_key
 from etsy_pipeline.sources.etsy.helpers import RunReport
-from etsy_pipeline.storage.crypto import cipher_from_settings
+from etsy_pipeline.storage.crypto import cipher_from_settings, load_or_create_key_file
 from etsy_pipeline.storage.keys import empty_staging
 from etsy_pipeline.storage.models import Shop, SyncRun
 from etsy_pipeline.sync import touched
 from etsy_pipeline.sync import workdir as wd
 from etsy_pipeline.sync.clients import EtsyAccess
 from etsy_pipeline.sync.cursors import drop_cursors, load_cursors, save_cursors
+from etsy_pipeline.sync.digests import StoredDigests
 from etsy_pipeline.sync.lock import load_lock, shop_lock
 from etsy_pipeline.sync.outcome import SyncStatus
 from etsy_pipeline.sync.reconcile import Reconciliation, reconcile, shop_row_counts
@@ -54,6 +56,7 @@ class SyncResult:
     etsy_shop_id: int
     status: SyncStatus
     fetched: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)  # fetched, equal to what is stored, so not loaded
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
@@ -118,6 +121,7 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
                 api_calls=result.api_calls,
                 rows={
                     "fetched": result.fetched,
+                    "unchanged": result.unchanged,
                     "core": result.rows,
                     "quarantined": result.quarantined,
                     touched.KEY: touched.encode(result.touched_days),
@@ -132,9 +136,9 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
 
 
 def _shape(
-    runtime: Runtime, shop_id: int, etsy_shop_id: int, complete_load: str | None, cursors: dict[str, int]
+    runtime: Runtime, shop_id: int, etsy_shop_id: int, listings: wd.ListingScan, cursors: dict[str, int]
 ) -> Shaped:
-    """Shape the new loads and store the cursors they reach, in one transaction."""
+    """Shape the new loads and what the listing scan saw, and store the cursors they reach, in one transaction."""
     with runtime.db.engine.begin() as conn:
         ensure_raw_indexes_once(conn, runtime.db.url)
     with runtime.db.engine.begin() as conn:
@@ -142,7 +146,8 @@ def _shape(
             conn,
             shop_id=shop_id,
             etsy_shop_id=etsy_shop_id,
-            complete_listing_load=complete_load,
+            listings_seen=listings.seen,
+            listing_scan_complete=listings.complete,
             tz=runtime.settings.analytics_timezone,
         )
         save_cursors(conn, shop_id, cursors)
@@ -175,8 +180,8 @@ def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResu
                         ),
                         {"first": min(loads), "s": shop_id},
                     )
-                complete = loads[-1] if progress and progress.listing_scan_complete else None
-                shaped = _shape(runtime, shop_id, etsy_shop_id, complete, progress.cursors if progress else {})
+                scan = progress.listings if progress else wd.ListingScan()
+                shaped = _shape(runtime, shop_id, etsy_shop_id, scan, progress.cursors if progress else {})
                 result.touched_days += shaped.touched_days
                 result.recovered_loads += loads
         wd.remove(workdir)
@@ -188,7 +193,8 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
     with runtime.db.engine.connect() as conn:
         cursors = load_cursors(conn, shop_id)
     key = settings.token_encryption_key
-    cipher = cipher_from_settings(key.get_secret_value() if key else None, settings.data_dir)
+    secret = key.get_secret_value() if key else load_or_create_key_file(settings.data_dir)
+    cipher = cipher_from_settings(secret, settings.data_dir)
     source = etsy_source(
         client=access.client,
         tokens=access.tokens_for(owner),
@@ -200,19 +206,22 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
         deep_reread_days=settings.sync_deep_reread_days,
         deep_reread_hours=settings.sync_deep_reread_hours,
         encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
+        stored=None if full else StoredDigests(runtime.db.engine),
+        digest_key=digest_key(secret),
     )
     workdir: Path = wd.shop_dir(runtime, etsy_shop_id) / f"run_{run_id}"
     pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
     step = time.perf_counter()
-    pipeline.extract(source, loader_file_format=file_format)  # type: ignore[arg-type]
-    wd.Progress(report.reached(), report.listing_scan_complete).write(workdir)
+    info = pipeline.extract(source, loader_file_format=file_format)  # type: ignore[arg-type]
+    scan = wd.ListingScan(sorted(report.listing_ids), report.listing_scan_complete)
+    wd.Progress(report.reached(), scan).write(workdir)
     result.timings["extract"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-    pipeline.normalize()  # local files only: shops normalize side by side
-    result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-    loads = _load(runtime, pipeline)
-    result.timings["load"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-    complete_load = loads[-1] if report.listing_scan_complete and loads else None
-    shaped = _shape(runtime, shop_id, etsy_shop_id, complete_load, report.reached())
+    if any(package.jobs.get("new_jobs") for package in info.load_packages):  # nothing changed: no package
+        pipeline.normalize()  # local files only: shops normalize side by side
+        result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
+        _load(runtime, pipeline)
+        result.timings["load"], step = round(time.perf_counter() - step, 3), time.perf_counter()
+    shaped = _shape(runtime, shop_id, etsy_shop_id, scan, report.reached())
     wd.remove(workdir)
     result.touched_days = sorted({*result.touched_days, *shaped.touched_days})
     result.rows = shaped.rows
@@ -266,6 +275,7 @@ def sync_shop(
             result.status, result.error = SyncStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
             log.error("sync of shop %s failed: %s", etsy_shop_id, result.error)
         result.fetched, result.quarantined = dict(report.fetched), dict(report.quarantined)
+        result.unchanged = dict(report.unchanged)
         result.reread_receipts = report.reread_receipts
         with runtime.db.engine.connect() as conn:
             result.cursors = load_cursors(conn, shop_id)

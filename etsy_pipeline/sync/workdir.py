@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,21 +62,37 @@ def run_pipeline(runtime: Runtime, etsy_shop_id: int, workdir: Path) -> dlt.Pipe
     return pipeline
 
 
-@dataclass
+@dataclass(frozen=True)
+class ListingScan:
+    """Every listing a run's scan saw (changed or not: unchanged ones are not in its package) and whether the
+    scan covered every state to its end, so that the listings it lacks are gone."""
+
+    seen: list[int] = field(default_factory=list)
+    complete: bool = False
+
+
+@dataclass(frozen=True)
 class Progress:
-    """What an extracted package covers: the cursors it reaches and whether it holds a complete listing scan."""
+    """What an extracted package covers: the cursors it reaches and what its listing scan saw."""
 
     cursors: dict[str, int]
-    listing_scan_complete: bool
+    listings: ListingScan
 
     def write(self, workdir: Path) -> None:
-        (workdir / PROGRESS).write_text(json.dumps({"cursors": self.cursors, "listings": self.listing_scan_complete}))
+        listings = {"seen": self.listings.seen, "complete": self.listings.complete}
+        (workdir / PROGRESS).write_text(json.dumps({"cursors": self.cursors, "listings": listings}))
 
     @classmethod
     def read(cls, workdir: Path) -> Progress | None:
         try:
             raw: Any = json.loads((workdir / PROGRESS).read_text())
-            return cls({k: int(v) for k, v in raw["cursors"].items()}, bool(raw["listings"]))
+            listings = raw["listings"]  # an older file has a flag here: no removals from it
+            scan = (
+                ListingScan([int(i) for i in listings["seen"]], bool(listings["complete"]))
+                if isinstance(listings, dict)
+                else ListingScan()
+            )
+            return cls({k: int(v) for k, v in raw["cursors"].items()}, scan)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 

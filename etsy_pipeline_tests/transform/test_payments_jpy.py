@@ -103,7 +103,7 @@ def test_a_yen_shop_keeps_whole_yen_in_payments_ledger_and_daily_fees(db: Databa
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE core.shops SET currency_code = 'JPY' WHERE id = :s"), {"s": shop.id})
         payment_id = _load_raw(conn, shop.etsy_shop_id, receipt_id)
-        rows = shape_shop(conn, shop_id=shop.id, etsy_shop_id=shop.etsy_shop_id, complete_listing_load=None).rows
+        rows = shape_shop(conn, shop_id=shop.id, etsy_shop_id=shop.etsy_shop_id).rows
         assert rows["payments"] == 1 and rows["ledger_entries"] == 3
         rebuild_shop_day(conn, PLACED.date())
     with db.engine.connect() as conn:

@@ -188,6 +188,7 @@ def materializations(result: SyncResult) -> dict[dg.AssetKey, dict[str, Any]]:
         out[spec.key] = {
             **common,
             "rows_fetched": result.fetched.get(entity, 0),
+            "rows_unchanged": result.unchanged.get(entity, 0),  # fetched, equal to what is stored: not loaded
             "rows_quarantined": result.quarantined.get(entity, 0),
         }
     for spec in CORE_SPECS:

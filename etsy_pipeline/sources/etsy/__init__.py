@@ -8,7 +8,8 @@
 
 The source does not keep its own state: it starts from the `cursors` it is given (stored in the database beside
 the rows they describe) and reports in `report.cursors` how far each resource got, page by page; the caller stores
-them once the data is loaded. A record that does not fit (`validation.py`) goes to the `quarantine` table with the
+them once the data is loaded. A record equal to the stored one (`stored`, `digests.py`) is counted, not
+loaded. A record that does not fit (`validation.py`) goes to the `quarantine` table with the
 error and the raw JSON; the others load. The function signature is the configuration; nothing here imports Dagster.
 """
 
@@ -23,6 +24,7 @@ from dlt.sources import DltResource
 from etsy_pipeline.etsy.auth import TokenManager
 from etsy_pipeline.etsy.client import EtsyClient
 from etsy_pipeline.sources.etsy.context import Pull
+from etsy_pipeline.sources.etsy.digests import Lookup
 from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.sources.etsy.ledger import ledger_resource, payments_transformer, reread_transformer
 from etsy_pipeline.sources.etsy.pii import Encrypt
@@ -49,9 +51,13 @@ def etsy_source(
     deep_reread_hours: int = DEFAULT_DEEP_REREAD_HOURS,
     listing_states: Sequence[str] = LISTING_STATES,
     encrypt: Encrypt | None = None,
+    stored: Lookup | None = None,
+    digest_key: bytes = b"",
 ) -> Sequence[DltResource]:
     """Every Etsy entity of one shop, from `cursors` on. `full` ignores the cursors and re-reads everything."""
-    pull = Pull(client, tokens, shop_id, report, full, lookback_hours * 3600, dict(cursors or {}), encrypt)
+    pull = Pull(
+        client, tokens, shop_id, report, full, lookback_hours * 3600, dict(cursors or {}), encrypt, stored, digest_key
+    )
     now = time.time()
     receipts = receipts_resource(pull, deep_reread_days, deep_reread_hours)
     ledger = ledger_resource(pull, now)

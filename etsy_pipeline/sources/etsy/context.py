@@ -6,7 +6,7 @@ closures nested in one function, so each can be read and tested on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from etsy_pipeline.etsy.auth import TokenManager
 from etsy_pipeline.etsy.client import EtsyClient
 from etsy_pipeline.etsy.errors import NeedsReauthorization, QuotaExhausted
 from etsy_pipeline.sources.etsy import validation
+from etsy_pipeline.sources.etsy.digests import DIGEST, Lookup, stamped
 from etsy_pipeline.sources.etsy.helpers import Cursor, RunReport, Window
 from etsy_pipeline.sources.etsy.pii import Encrypt
 from etsy_pipeline.sources.etsy.settings import EARLIEST, QUARANTINE_TABLE
@@ -30,6 +31,7 @@ QUARANTINE_HINTS = dlt.mark.make_hints(
 )
 STOPS = (QuotaExhausted, NeedsReauthorization)
 SECOND_LOOK = "_second_look"  # suffix of the cursor of a resource's second look (see `Pull.second_look`)
+SECOND_LOOKS = ("receipts", "ledger_entries", "reviews")  # the resources that have one, in order of preference
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Pull:
     lookback: int = 0  # seconds after which a change is read a second time, for what Etsy does not stamp
     cursors: Mapping[str, int] = field(default_factory=dict)
     encrypt: Encrypt | None = None
+    stored: Lookup | None = None  # the digests of what is stored, so unchanged records stop here (`digests.py`)
+    digest_key: bytes = b""
 
     def start(self, resource: str) -> int | None:
         """The stored cursor of `resource`, or None when the run reads everything."""
@@ -64,30 +68,52 @@ class Pull:
         return spans + ([second] if second else [])
 
     def cursor(self, name: str, span: Window, ceiling: int | None = None) -> Cursor:
-        """The cursor a span of `reads` advances: the resource's stored one, or a second look's from its slice."""
-        return Cursor(span.low if name.endswith(SECOND_LOOK) else self.start(name), ceiling=ceiling)
+        """The cursor a span of `reads` advances: the resource's stored one, or a second look's from its slice.
+
+        A second look's slice lies wholly behind the resource's own cursor, in time Etsy has passed: once read it
+        is done to its end even when it held nothing (else an empty slice would be read again every run)."""
+        if name.endswith(SECOND_LOOK):
+            return Cursor(span.low, ceiling=span.high)
+        return Cursor(self.start(name), ceiling=ceiling)
 
     def second_look(self, resource: str) -> tuple[str, Window] | None:
-        """The changes that turned `lookback` old since the last run, read once more.
+        """The changes that turned `lookback` old since the last second look of `resource`, read once more.
 
         Etsy does not stamp every change (refunds, some cancellations, ship-by edits; REFERENCE.md §11.2). Refunds
         and paid cancellations leave ledger entries, which the pull follows at once (`ledger.py`), and receipts
         of the last 30 days are re-read daily (`receipts.py`). The look-back adds a second read of every change
         once it is `lookback` old: each record costs two reads, not one per run inside a window (twelve for 72
-        hours at a 6-hour cadence), so a run where nothing changed costs a few calls whatever the shop's size.
-        The slice is [where the last second look ended, cursor - lookback], under a cursor of its own that moves
-        page by page like the others; a first incremental run only places it.
+        hours at a 6-hour cadence). The slice is [where the last second look ended, cursor - lookback], under a
+        cursor of its own that moves page by page like the others; a first incremental run only places it.
+
+        One run takes one second look, the most overdue (`due_second_look`): the others' slices wait and widen,
+        so a run where nothing changed costs one call for it instead of three, and every change still gets its
+        second read within as many runs as there are second looks.
         """
         cursor = self.start(resource)
         if cursor is None or self.lookback <= 0:
             return None
         name = f"{resource}{SECOND_LOOK}"
-        upper = max(EARLIEST, cursor - self.lookback)
         low = self.cursors.get(name)
-        if low is None or low >= upper:
-            self.report.cursors.setdefault(name, upper if low is None else low)
+        if low is None:
+            self.report.cursors.setdefault(name, max(EARLIEST, cursor - self.lookback))
             return None
-        return name, Window(low, upper)
+        slice_ = self._second_look_slice(resource)
+        if slice_ is None or resource != self.due_second_look():
+            return None
+        return name, slice_
+
+    def _second_look_slice(self, resource: str) -> Window | None:
+        cursor, low = self.start(resource), self.cursors.get(f"{resource}{SECOND_LOOK}")
+        if cursor is None or low is None:
+            return None
+        upper = max(EARLIEST, cursor - self.lookback)
+        return Window(low, upper) if low < upper else None
+
+    def due_second_look(self) -> str | None:
+        """The resource whose second look waited longest (its slice is the widest), if any is due."""
+        slices = {r: s for r in SECOND_LOOKS if (s := self._second_look_slice(r)) is not None}
+        return max(slices, key=lambda r: slices[r].high - slices[r].low, default=None)
 
     def stop(self, exc: Exception) -> None:
         self.report.stopped = "quota" if isinstance(exc, QuotaExhausted) else "reauthorize"
@@ -105,8 +131,17 @@ class Pull:
         except STOPS as exc:
             self.stop(exc)
 
-    def checked(self, entity: str, spec: validation.Spec, key: str, records: list[Any]) -> Iterator[Any]:
-        """The page's good records as one batch; each bad one separately, to the quarantine table."""
+    def checked(
+        self, entity: str, spec: validation.Spec, key: str, records: list[Any],
+        unchanged: Callable[[Any], bool] | None = None, whole: bool = False,
+    ) -> Iterator[Any]:  # fmt: skip
+        """The page's good records that changed as one batch; each bad one separately, to the quarantine table.
+
+        Every good record is counted as fetched; one whose digest equals the stored one (and, if given, for which
+        `unchanged` also holds) is not handed on (`digests.py`), except in a full read, which loads everything.
+        A `whole` list (one that stands for everything of its kind, like a shop's sections) goes on entire as soon
+        as one record in it changed.
+        """
         good = []
         for record in records:
             errors = validation.problems(record, spec)
@@ -114,10 +149,22 @@ class Pull:
                 ident = record.get(key) if isinstance(record, dict) else None
                 yield self._quarantine(entity, ident, record, errors)
             else:
-                good.append(record)
+                good.append(stamped(record, self.digest_key))
         self.report.count(entity, len(good))
-        if good:
-            yield good
+        changed = self._changed(entity, key, good, unchanged)
+        if changed:
+            yield good if whole else changed
+
+    def _changed(self, entity: str, key: str, good: list[Any], unchanged: Callable[[Any], bool] | None) -> list[Any]:
+        if self.stored is None or self.full or not good:
+            return good
+        stored = self.stored(entity, key, [r[key] for r in good if isinstance(r.get(key), int)])
+        changed = [
+            r for r in good if stored.get(r.get(key)) != r[DIGEST] or (unchanged is not None and not unchanged(r))
+        ]
+        if len(changed) < len(good):
+            self.report.unchanged[entity] = self.report.unchanged.get(entity, 0) + len(good) - len(changed)
+        return changed
 
     def _quarantine(self, entity: str, key: Any, record: Any, errors: list[str]) -> Any:
         self.report.quarantined[entity] = self.report.quarantined.get(entity, 0) + 1

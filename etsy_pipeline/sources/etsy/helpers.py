@@ -21,7 +21,7 @@ class RunReport:
     """
 
     stopped: str | None = None  # why the extraction stopped early ("quota", "reauthorize", …)
-    listing_scan_complete: bool = False
+    listing_scan_complete: bool = False  # every state was scanned to its end: `listing_ids` is the whole shop
     cursors: dict[str, int] = field(default_factory=dict)
     caps: dict[str, int] = field(default_factory=dict)  # a cursor may not pass this: work it covers is unfinished
     receipts_high: int | None = None  # the newest receipt change Etsy reported (its clock, not ours)
@@ -31,6 +31,8 @@ class RunReport:
     quarantined: dict[str, int] = field(default_factory=dict)
     unkeyed: dict[str, int] = field(default_factory=dict)  # quarantined in this run with no usable id
     fetched: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)  # fetched, but equal to what is stored: not loaded
+    listing_ids: set[int] = field(default_factory=set)  # every listing the scan saw, changed or not
 
     def cap(self, resource: str, value: int) -> None:
         self.caps[resource] = min(value, self.caps.get(resource, value))

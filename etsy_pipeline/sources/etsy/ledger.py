@@ -70,13 +70,24 @@ def ledger_resource(pull: Pull, now: float) -> DltResource:
         batch: list[Any] = []
         refs: set[tuple[Any, ...]] = set()
         cursors: dict[str, Cursor] = {}
+        paid_up_to = pull.start("ledger_entries")
+
+        def settled(entry: Any) -> bool:
+            """An unchanged entry may stay behind only if its payment came too: every entry up to the stored
+            cursor had its follow-up done (`Pull.report.cap` holds the cursor before any that did not)."""
+            stamp = entry.get("created_timestamp")
+            return not refers_to_payment(entry) or (
+                paid_up_to is not None and isinstance(stamp, int) and stamp <= paid_up_to
+            )
+
         try:
             for name, span, window in _windows(spans, step):
                 cursor = cursors.setdefault(name, pull.cursor(name, span))
                 for part, records, done in windowed(
                     pull.client, pull.tokens, path, window, low_param="min_created", high_param="max_created"
                 ):
-                    for item in pull.checked("ledger_entries", validation.LEDGER, "entry_id", pull.with_shop(records)):
+                    rows = pull.with_shop(records)
+                    for item in pull.checked("ledger_entries", validation.LEDGER, "entry_id", rows, settled):
                         if not isinstance(item, list):
                             yield item  # a quarantined record
                             continue

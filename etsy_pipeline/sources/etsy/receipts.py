@@ -18,6 +18,7 @@ from dlt.sources import DltResource
 
 from etsy_pipeline.sources.etsy import validation
 from etsy_pipeline.sources.etsy.context import STOPS, Pull
+from etsy_pipeline.sources.etsy.digests import stamped
 from etsy_pipeline.sources.etsy.fastpath import FastPath, route, with_quarantine
 from etsy_pipeline.sources.etsy.helpers import Window, windowed
 from etsy_pipeline.sources.etsy.pii import protect_receipt
@@ -27,7 +28,13 @@ RECEIPT_NESTING = 1
 
 
 def protected(pull: Pull, records: list[Any]) -> list[Any]:
-    return [protect_receipt(r, pull.encrypt) | {"shop_id": pull.shop_id} if isinstance(r, dict) else r for r in records]
+    """Buyer data encrypted, after the digest of what Etsy sent is taken (ciphertext differs every time)."""
+    return [
+        protect_receipt(stamped(r | {"shop_id": pull.shop_id}, pull.digest_key), pull.encrypt)
+        if isinstance(r, dict)
+        else r
+        for r in records
+    ]
 
 
 def _fresh(pull: Pull, records: list[Any]) -> list[Any]:
@@ -77,6 +84,8 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
             high = int(newest["results"][0]["updated_timestamp"])
             report.receipts_high = high
             for name, span in pull.reads("receipts", high):  # the new changes, then the second look
+                if span.low > high:  # Etsy's newest change was read in full by an earlier run
+                    continue
                 cursor = pull.cursor(name, span, ceiling=high)
                 for window, records, done in windowed(
                     pull.client, pull.tokens, path, span,
@@ -86,6 +95,8 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
                     if report.stopped:  # the page's payments did not all come: resume from before this page
                         return
                     pull.advance(name, cursor, window, records, done, "updated_timestamp")
+                if name == "receipts":  # read to Etsy's newest change: the next run starts after its second
+                    report.cursors[name] = high + 1
             yield from _deep(high)
         except STOPS as exc:
             pull.stop(exc)

@@ -50,7 +50,7 @@ def sections_resource(pull: Pull) -> DltResource:
             pull.stop(exc)
             return
         rows = pull.with_shop(page["results"])
-        yield from pull.checked("shop_sections", validation.SECTION, "shop_section_id", rows)
+        yield from pull.checked("shop_sections", validation.SECTION, "shop_section_id", rows, whole=True)
 
     return shop_sections
 
@@ -73,7 +73,7 @@ def listings_resource(pull: Pull, states: Sequence[str]) -> DltResource:
 
     def _read() -> Iterator[Any]:
         report = pull.report
-        seen: set[int] = set()
+        seen = report.listing_ids  # every listing of every state so far (removals are what it lacks)
         total = 0
         for state in states:
             first = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -74,10 +74,19 @@ class Shaped:
     touched_days: list[date] = field(default_factory=list)
 
 
+SCAN_STEPS = ("listings_removed", "listing_snapshots")  # due after a listing scan even when nothing was loaded
+
+
 def shape_shop(
-    conn: Connection, *, shop_id: int, etsy_shop_id: int, complete_listing_load: str | None, tz: str = "UTC"
-) -> Shaped:
-    """Shape every load of the shop newer than its watermark (nothing when there is none)."""
+    conn: Connection, *, shop_id: int, etsy_shop_id: int, listings_seen: Collection[int] = (),
+    listing_scan_complete: bool = False, tz: str = "UTC",
+) -> Shaped:  # fmt: skip
+    """Shape every load of the shop newer than its watermark, and what the listing scan saw.
+
+    Unchanged listings are not loaded (`sources/etsy/digests.py`), so the listings a scan saw (`listings_seen`)
+    come separately: they are snapshotted for today and, after a complete scan, every other listing of the shop
+    is removed, even in a run that loaded nothing.
+    """
     raw = RawSchema(conn)
     if not raw.has("_dlt_loads"):
         return Shaped()
@@ -85,17 +94,21 @@ def shape_shop(
         text("SELECT coalesce(raw_load_id, '') FROM core.shops WHERE id = :id"), {"id": shop_id}
     ).scalar()
     upto = conn.execute(text(f"SELECT max(load_id) FROM {raw.table('_dlt_loads')} WHERE status = 0")).scalar()
-    if upto is None or (since and upto <= since):
+    loaded = upto is not None and not (since and upto <= since)
+    if not loaded and not listings_seen:
         return Shaped()
     params = {
         "shop_id": shop_id,
         "etsy_shop_id": etsy_shop_id,
         "since": since or "",
-        "upto": upto,
-        "complete": complete_listing_load,
+        "upto": upto if loaded else since or "",
+        "seen": list(listings_seen),
+        "complete": listing_scan_complete,
     }
-    shaped = Shaped(touched_days=touched_days(conn, raw, params, tz))
+    shaped = Shaped(touched_days=touched_days(conn, raw, params, tz) if loaded else [])
     for name, step in STEPS:
+        if not loaded and name not in SCAN_STEPS:
+            continue
         started = time.perf_counter()
         shaped.rows[name] = step(conn, raw, params)
         log.debug(
@@ -105,5 +118,6 @@ def shape_shop(
             shaped.rows[name],
             time.perf_counter() - started,
         )
-    conn.execute(text("UPDATE core.shops SET raw_load_id = :upto WHERE id = :id"), {"upto": upto, "id": shop_id})
+    if loaded:
+        conn.execute(text("UPDATE core.shops SET raw_load_id = :upto WHERE id = :id"), {"upto": upto, "id": shop_id})
     return shaped

@@ -54,16 +54,15 @@ def shape_listings(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
 
 
 def mark_removed_listings(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
-    """After a complete scan, a listing Etsy no longer returns in any state is gone from the shop."""
-    if p.get("complete") is None or not raw.has("listings"):
+    """After a complete scan (`seen`: every listing it returned, changed or not; unchanged ones were not loaded),
+    a listing Etsy no longer returns in any state is gone from the shop."""
+    if not p.get("complete"):
         return 0
     return run(
         conn,
-        f"""
+        """
         UPDATE core.listings cl SET state = 'removed', updated_at = now()
-        WHERE cl.shop_id = :shop_id AND cl.state <> 'removed' AND NOT EXISTS (
-            SELECT 1 FROM {raw.table("listings")} l
-            WHERE l.listing_id = cl.etsy_listing_id AND l._dlt_load_id >= :complete)
+        WHERE cl.shop_id = :shop_id AND cl.state <> 'removed' AND cl.etsy_listing_id <> ALL(:seen)
         """,
         p,
     )
@@ -105,14 +104,15 @@ def shape_images(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
 
 
 def snapshot_listings(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
-    """Today's counters of every listing the pull read (the last pull of the day wins)."""
+    """Today's counters of every listing the pull read, loaded or unchanged (`seen`); the last pull of the day
+    wins."""
     if not raw.has("listings"):
         return 0
     source = f"""
         SELECT cl.id, (now() AT TIME ZONE 'UTC')::date, cl.views, cl.num_favorers, cl.quantity, cl.state
         FROM core.listings cl
-        WHERE cl.shop_id = :shop_id AND cl.etsy_listing_id IN (
-            SELECT l.listing_id FROM {raw.table("listings")} l WHERE {IN_LOADS.format(a="l")})"""
+        WHERE cl.shop_id = :shop_id AND (cl.etsy_listing_id = ANY(:seen) OR cl.etsy_listing_id IN (
+            SELECT l.listing_id FROM {raw.table("listings")} l WHERE {IN_LOADS.format(a="l")}))"""
     sql = upsert_sql(
         "core.listing_snapshots",
         ("listing_id", "snapshot_date", "views", "num_favorers", "quantity", "state"),
