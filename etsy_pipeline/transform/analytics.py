@@ -269,26 +269,35 @@ def rebuild_listing_day(conn: Connection, day: date, *, tz: str = "UTC", shop_id
     return rebuild_listing_days(conn, day, day, tz=tz, shop_ids=shop_ids)
 
 
+# Older days than :latest are kept at month ends only. The days to drop are found among the table's distinct as-of
+# days, an index probe each (a few dozen), rather than by reading its millions of rows to test each one's date.
 KEEP_ONLY_MONTH_ENDS = f"""
-    DELETE FROM {{table}} WHERE as_of_date < CAST(:latest AS date) AND {SHOPS_FILTER}
-      AND as_of_date <> (date_trunc('month', as_of_date) + interval '1 month - 1 day')::date
+    WITH RECURSIVE held AS (
+        SELECT min(as_of_date) AS day FROM {{table}}
+        UNION ALL
+        SELECT (SELECT min(as_of_date) FROM {{table}} WHERE as_of_date > h.day) FROM held h WHERE h.day IS NOT NULL
+    )
+    DELETE FROM {{table}} WHERE {SHOPS_FILTER} AND as_of_date IN (
+        SELECT day FROM held WHERE day < CAST(:latest AS date)
+          AND day <> (date_trunc('month', day) + interval '1 month - 1 day')::date
+    )
 """
 
 _LIFETIME = customer_lifetime("o", "u.units")
 
 # Every buyer's lifetime figures as of each day of :as_of_days (sorted), in one pass over the orders: each counted order
-# falls in the bucket of the first as-of day it is not later than, a buyer's orders are summed per bucket
-# (transform/rules.py), and the buckets are rolled up day after day. A buyer appears from the first as-of day
-# that counts one of their orders.
-CUSTOMERS = f"""
-    WITH {SCOPE},
-    as_of AS (SELECT CAST(d AS date) AS as_of_date FROM unnest(CAST(:as_of_days AS date[])) d),
+# falls in the bucket of the first as-of day it is not later than (its position in :as_of_days), a buyer's orders
+# are summed per bucket (transform/rules.py), and the buckets are rolled up in order. A buyer appears from the
+# first as-of day that counts one of their orders, with the figures of their latest bucket up to that day: each
+# rolled-up bucket is listed for its as-of day and the days before the buyer's next bucket. The rolling-up runs
+# over the buckets (a buyer's orders, grouped), not over every buyer and as-of day (ten times as many rows), and
+# the rows come out in the primary key's order (as-of day, shop, buyer), which the index takes as appends.
+CUSTOMER_ROWS = f"""
+    {SCOPE},
     counted AS (
         SELECT o.id, o.shop_id, o.etsy_buyer_user_id, o.etsy_created_at, o.grandtotal, o.refunded_amount,
             o.currency_code, {local_day("o.etsy_created_at")} AS day,
-            (CAST(:as_of_days AS date[]))[
-                width_bucket({local_day("o.etsy_created_at")}, CAST(:as_of_next AS date[])) + 1
-            ] AS bucket
+            width_bucket({local_day("o.etsy_created_at")}, CAST(:as_of_next AS date[])) + 1 AS bucket
         FROM core.orders o
         WHERE o.shop_id IN (SELECT id FROM scope) AND o.etsy_buyer_user_id IS NOT NULL
           AND o.etsy_created_at < (CAST(:latest AS date) + 2)::timestamp AT TIME ZONE :tz
@@ -304,30 +313,33 @@ CUSTOMERS = f"""
             {_LIFETIME["units"]} AS units, {_LIFETIME["total_spent"]} AS total_spent, max(o.day) AS last_day,
             max(o.currency_code) AS currency_code
         FROM counted o LEFT JOIN units u ON u.order_id = o.id
-        WHERE o.bucket IS NOT NULL
+        WHERE o.bucket <= cardinality(CAST(:as_of_days AS date[]))
         GROUP BY o.shop_id, o.etsy_buyer_user_id, o.bucket
     ),
-    grid AS (
-        SELECT b.shop_id, b.etsy_buyer_user_id, a.as_of_date
-        FROM (SELECT shop_id, etsy_buyer_user_id, min(bucket) AS first FROM buckets GROUP BY 1, 2) b
-        JOIN as_of a ON a.as_of_date >= b.first
+    cumulative AS (
+        SELECT shop_id, etsy_buyer_user_id, bucket,
+            coalesce(lead(bucket) OVER w, cardinality(CAST(:as_of_days AS date[])) + 1) AS next_bucket,
+            min(first_order_at) OVER w AS first_order_at, max(last_order_at) OVER w AS last_order_at,
+            sum(order_count) OVER w AS order_count, sum(units) OVER w AS units, sum(total_spent) OVER w AS total_spent,
+            max(last_day) OVER w AS last_day, max(currency_code) OVER w AS currency_code
+        FROM buckets
+        WINDOW w AS (PARTITION BY shop_id, etsy_buyer_user_id ORDER BY bucket)
     ),
-    rolled AS (
-        SELECT g.as_of_date, g.shop_id, g.etsy_buyer_user_id, min(b.first_order_at) OVER w AS first_order_at,
-            max(b.last_order_at) OVER w AS last_order_at, sum(b.order_count) OVER w AS order_count,
-            sum(b.units) OVER w AS units, sum(b.total_spent) OVER w AS total_spent, max(b.last_day) OVER w AS last_day,
-            max(b.currency_code) OVER w AS currency_code
-        FROM grid g
-        LEFT JOIN buckets b ON b.shop_id = g.shop_id AND b.etsy_buyer_user_id = g.etsy_buyer_user_id
-            AND b.bucket = g.as_of_date
-        WINDOW w AS (PARTITION BY g.shop_id, g.etsy_buyer_user_id ORDER BY g.as_of_date)
-    )
+    rolled AS (  -- as-of day by as-of day, each a pass over the rolled-up buckets in (shop, buyer) order
+        SELECT (CAST(:as_of_days AS date[]))[n] AS as_of_date, c.*
+        FROM generate_series(1, cardinality(CAST(:as_of_days AS date[]))) n
+        CROSS JOIN LATERAL (SELECT * FROM cumulative c WHERE c.bucket <= n AND n < c.next_bucket) c
+    )"""
+
+INSERT_CUSTOMERS = f"""
     INSERT INTO analytics.customers (as_of_date, shop_id, etsy_buyer_user_id, first_order_at, last_order_at,
         order_count, units, total_spent, average_order_value, days_since_last_order, currency_code)
     SELECT as_of_date, shop_id, etsy_buyer_user_id, first_order_at, last_order_at, order_count, units, total_spent,
         {average("total_spent", "order_count")}, as_of_date - last_day, currency_code
     FROM rolled
 """
+
+CUSTOMERS = f"WITH {CUSTOMER_ROWS}{INSERT_CUSTOMERS}"
 
 
 def _as_of_params(days: list[date], tz: str, shop_ids: list[int] | None) -> dict[str, Any]:
@@ -383,14 +395,15 @@ def segment_case() -> str:
     return f"CASE {cases} END"
 
 
-SEGMENTS = f"""
-    WITH base AS (
+# Scores are per shop and as-of day, over `{customers}`: analytics.customers filtered to the days, or the rows
+# the same statement has just written to it.
+SEGMENT_ROWS = f"""
+    base AS (
         SELECT as_of_date, shop_id, etsy_buyer_user_id, days_since_last_order AS recency_days,
             order_count AS frequency, total_spent AS monetary,
             ceil(5 * cume_dist() OVER (PARTITION BY as_of_date, shop_id ORDER BY last_order_at))::int AS r,
             ceil(5 * cume_dist() OVER (PARTITION BY as_of_date, shop_id ORDER BY total_spent))::int AS m
-        FROM analytics.customers
-        WHERE as_of_date = ANY(:as_of_days) AND {SHOPS_FILTER}
+        FROM {{customers}}
     ),
     scored AS (
         SELECT *, ({FREQUENCY_SCORE})::int AS f FROM base
@@ -403,6 +416,19 @@ SEGMENTS = f"""
     SELECT as_of_date, shop_id, etsy_buyer_user_id, recency_days, frequency, monetary, r, f, m, {segment_case()}
     FROM mapped
 """
+
+SEGMENTS = "WITH" + SEGMENT_ROWS.format(
+    customers=f"analytics.customers WHERE as_of_date = ANY(:as_of_days) AND {SHOPS_FILTER}"
+)
+
+# Customers and their segments in one statement: the segments are scored from the rows the insert into customers
+# returns, so the 4.4 million rows of a two-year backfill are not read back from the table they were written to.
+CUSTOMERS_AND_SEGMENTS = f"""
+    WITH {CUSTOMER_ROWS},
+    written AS ({INSERT_CUSTOMERS}
+        RETURNING as_of_date, shop_id, etsy_buyer_user_id, days_since_last_order, order_count, total_spent,
+            last_order_at
+    ),{SEGMENT_ROWS.format(customers="written")}"""
 
 
 def rebuild_segment_days(conn: Connection, days: list[date], *, shop_ids: list[int] | None = None) -> int:
@@ -420,6 +446,28 @@ def rebuild_segment_days(conn: Connection, days: list[date], *, shop_ids: list[i
 def rebuild_segments(conn: Connection, as_of: date, *, shop_ids: list[int] | None = None) -> int:
     """Replace `analytics.customer_segments` as of one day."""
     return rebuild_segment_days(conn, [as_of], shop_ids=shop_ids)
+
+
+SNAPSHOT_TABLES = ("analytics.customers", "analytics.customer_segments")
+
+
+def rebuild_customer_snapshot_days(
+    conn: Connection, days: list[date], *, tz: str = "UTC", shop_ids: list[int] | None = None
+) -> int:
+    """Replace `analytics.customers` and `analytics.customer_segments` as of each of `days` in one statement (the
+    segments scored from the customer rows as they are written); returns the rows written to each, since every
+    customer has a segment. Kept days are as for `rebuild_customer_days`."""
+    if not days:
+        return 0
+    p = _as_of_params(days, tz, shop_ids)
+    for setting in TUNING:
+        conn.execute(text(setting))
+    for table in SNAPSHOT_TABLES:
+        conn.execute(text(f"DELETE FROM {table} WHERE as_of_date = ANY(:as_of_days) AND {SHOPS_FILTER}"), p)
+    written = max(conn.execute(text(CUSTOMERS_AND_SEGMENTS), p).rowcount, 0)
+    for table in SNAPSHOT_TABLES:
+        conn.execute(text(KEEP_ONLY_MONTH_ENDS.format(table=table)), p)
+    return written
 
 
 # Inventory has no history: each day of the range gets the alerts of the inventory as it is now.
@@ -478,15 +526,17 @@ def rebuild_range(
     last_day_of_run: date | None = None,
 ) -> dict[str, int]:
     """Every analytics table for [start, end], one statement each, in the caller's transaction."""
-    snapshot_days = customer_snapshot_days(start, end, last_day_of_run)
+    snapshots = rebuild_customer_snapshot_days(
+        conn, customer_snapshot_days(start, end, last_day_of_run), tz=tz, shop_ids=shop_ids
+    )
     return {
         "shop_daily_metrics": rebuild_shop_days(conn, start, end, tz=tz, shop_ids=shop_ids),
         "listing_daily_metrics": rebuild_listing_days(conn, start, end, tz=tz, shop_ids=shop_ids),
         "inventory_alerts": rebuild_inventory_alert_days(
             conn, start, end, default_threshold=default_threshold, shop_ids=shop_ids
         ),
-        "customers": rebuild_customer_days(conn, snapshot_days, tz=tz, shop_ids=shop_ids),
-        "customer_segments": rebuild_segment_days(conn, snapshot_days, shop_ids=shop_ids),
+        "customers": snapshots,
+        "customer_segments": snapshots,
     }
 
 

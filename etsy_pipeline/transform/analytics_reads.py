@@ -6,6 +6,7 @@ The checks take the checked days as [first, end) (end excluded); `date.min`/`dat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import Connection, text
@@ -91,19 +92,26 @@ def day_preview(conn: Connection, day: date, limit: int = 20) -> list[tuple[str,
     return [(a, b, c, d, e, f) for a, b, c, d, e, f in rows]
 
 
-def rows_per_day(conn: Connection, start: date, end: date, shop_ids: list[int] | None) -> dict[date, dict[str, int]]:
-    """Rows each analytics table holds per day of [start, end] for the shops (every shop when None): what a
-    rebuild of the range wrote, day by day (customers and segments only on the days they are kept)."""
+DAY_COLUMNS = {
+    "shop_daily_metrics": "metric_date",
+    "listing_daily_metrics": "metric_date",
+    "inventory_alerts": "alert_date",
+    "customers": "as_of_date",
+    "customer_segments": "as_of_date",
+}
+
+
+def rows_per_day(
+    conn: Connection, start: date, end: date, shop_ids: list[int] | None, tables: Iterable[str] = tuple(DAY_COLUMNS)
+) -> dict[date, dict[str, int]]:
+    """Rows each analytics table (of `tables`, every one by default) holds per day of [start, end] for the shops
+    (every shop when None): what a rebuild of the range wrote, day by day (customers and segments only on the days
+    they are kept)."""
     params = {"start": start, "end": end, "all_shops": shop_ids is None, "shop_ids": shop_ids or []}
     shops = "(CAST(:all_shops AS boolean) OR shop_id = ANY(:shop_ids))"
     out: dict[date, dict[str, int]] = {}
-    for table, column in (
-        ("shop_daily_metrics", "metric_date"),
-        ("listing_daily_metrics", "metric_date"),
-        ("inventory_alerts", "alert_date"),
-        ("customers", "as_of_date"),
-        ("customer_segments", "as_of_date"),
-    ):
+    for table in tables:
+        column = DAY_COLUMNS[table]
         query = (
             f"SELECT {column}, count(*) FROM analytics.{table} "
             f"WHERE {column} BETWEEN :start AND :end AND {shops} GROUP BY 1"

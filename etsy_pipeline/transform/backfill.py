@@ -1,26 +1,35 @@
 """Rebuilding a range of days set-based: a statement per table over many days, never a loop over days.
 
-The customer snapshots (month ends and the last day) are built first, all in one statement per table, since each
-scans every buyer's history and one pass serves every as-of day. The daily tables follow a calendar month at a
-time, each month in its own transaction, so a long backfill commits as it goes and reports progress day by day
-(with the rows each day holds afterwards) without paying a per-day price.
+The customer snapshots (month ends and the last day) take one statement for both tables, since each scans every
+buyer's history and one pass serves every as-of day. The daily tables follow a calendar month at a time, each
+month in its own transaction, so a long backfill commits as it goes and reports progress day by day (with the
+rows each day holds afterwards) without paying a per-day price.
+
+The two run at once on two connections: they write different tables from core, which nothing changes meanwhile,
+so neither waits for the other, and a backfill takes about the longer of the two rather than their sum (two years
+of 100 shops: snapshots about 30 s, daily tables about 30 s, on a 2-core machine). Progress stays oldest first: a
+day whose snapshot is not yet committed waits for it, with the days after it.
+
+Backfill transactions commit without waiting for the WAL flush (`synchronous_commit = off`): a crash may lose the
+last commits, which only means re-running the backfill; it never leaves a table half written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
 
 from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.storage.models import Shop
 from etsy_pipeline.transform.analytics import (
     customer_snapshot_days,
-    rebuild_customer_days,
+    rebuild_customer_snapshot_days,
     rebuild_inventory_alert_days,
     rebuild_listing_days,
-    rebuild_segment_days,
     rebuild_shop_days,
 )
 from etsy_pipeline.transform.analytics_reads import rows_per_day
@@ -64,6 +73,26 @@ def shop_ids_for(runtime: Runtime, etsy_shop_ids: list[int] | None) -> list[int]
     return [found[e] for e in etsy_shop_ids]
 
 
+@contextmanager
+def _backfill_transaction(runtime: Runtime) -> Iterator[Connection]:
+    with runtime.db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL synchronous_commit = off"))
+        yield conn
+
+
+Held = dict[date, dict[str, int]]
+
+
+def _rebuild_snapshots(runtime: Runtime, days: list[date], tz: str, shop_ids: list[int] | None) -> Held:
+    """Customers and segments as of `days`, committed; returns the rows each table holds per day."""
+    if not days:
+        return {}
+    with _backfill_transaction(runtime) as conn:
+        rebuild_customer_snapshot_days(conn, days, tz=tz, shop_ids=shop_ids)
+    with runtime.db.engine.connect() as conn:
+        return rows_per_day(conn, days[0], days[-1], shop_ids, SNAPSHOT_TABLES)
+
+
 def backfill(
     runtime: Runtime,
     start: date,
@@ -75,31 +104,46 @@ def backfill(
     """Rebuild every analytics table for [start, end]; returns rows written per table.
 
     `progress` is called once per day, oldest first, with the rows each table holds for it once its month is
-    committed (customers and segments only on the days they are kept).
+    committed (customers and segments only on the days they are kept, once their snapshot is committed).
     """
     days_between(start, end)  # validates the range
     settings = runtime.settings
     tz = settings.analytics_timezone
     snapshot_days = customer_snapshot_days(start, end)
-    with runtime.db.engine.begin() as conn:
-        rebuild_customer_days(conn, snapshot_days, tz=tz, shop_ids=shop_ids)
-        rebuild_segment_days(conn, snapshot_days, shop_ids=shop_ids)
     totals = dict.fromkeys(DAILY_TABLES + SNAPSHOT_TABLES, 0)
-    for first, last in months_between(start, end):
-        with runtime.db.engine.begin() as conn:
-            rebuild_shop_days(conn, first, last, tz=tz, shop_ids=shop_ids)
-            rebuild_listing_days(conn, first, last, tz=tz, shop_ids=shop_ids)
-            rebuild_inventory_alert_days(
-                conn, first, last, default_threshold=settings.low_stock_threshold, shop_ids=shop_ids
-            )
-            held = rows_per_day(conn, first, last, shop_ids)
-        for day in days_between(first, last):
-            kept = SNAPSHOT_TABLES if day in snapshot_days else ()
-            rows = {table: held.get(day, {}).get(table, 0) for table in DAILY_TABLES + kept}
+    built: list[tuple[date, dict[str, int]]] = []  # daily rows of committed days not yet reported
+
+    def report(snapshots: Future[Held], wait: bool) -> None:
+        while built:
+            day, rows = built[0]
+            if day in snapshot_days:
+                if not (wait or snapshots.done()):
+                    return
+                held = snapshots.result().get(day, {})
+                rows |= {table: held.get(table, 0) for table in SNAPSHOT_TABLES}
             for table, count in rows.items():
                 totals[table] += count
             if progress:
                 progress(day, rows)
+            built.pop(0)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-snapshots") as pool:
+        snapshots = pool.submit(_rebuild_snapshots, runtime, snapshot_days, tz, shop_ids)
+        for first, last in months_between(start, end):
+            if snapshots.done() and snapshots.exception():
+                break  # raised below
+            with _backfill_transaction(runtime) as conn:
+                rebuild_shop_days(conn, first, last, tz=tz, shop_ids=shop_ids)
+                rebuild_listing_days(conn, first, last, tz=tz, shop_ids=shop_ids)
+                rebuild_inventory_alert_days(
+                    conn, first, last, default_threshold=settings.low_stock_threshold, shop_ids=shop_ids
+                )
+                held = rows_per_day(conn, first, last, shop_ids, DAILY_TABLES)
+            built.extend(
+                (day, {t: held.get(day, {}).get(t, 0) for t in DAILY_TABLES}) for day in days_between(first, last)
+            )
+            report(snapshots, wait=False)
+        report(snapshots, wait=True)
     invalidate_analytics(runtime, shop_ids)
     return totals
 

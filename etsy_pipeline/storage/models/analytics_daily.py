@@ -2,6 +2,11 @@
 
 Every table and column carries a comment: analysts read them in their SQL client, and docs/analytics.md says
 the same at more length. A range of days is replaced in one statement per table (transform.analytics).
+
+The customers, segments and listing days have no foreign keys (migration 0010): they are rebuilt from core's own
+rows, millions at a time, and a per-row check that cannot fail cost more than writing them. `derived_shop` and
+`derived_listing` keep the comment that names the referenced row. The customers' primary key, led by the as-of
+day, is their only index: every read picks a day (migration 0010 says which).
 """
 
 from __future__ import annotations
@@ -17,6 +22,14 @@ from etsy_pipeline.storage.base import ANALYTICS, CORE, Base
 
 def shop_fk() -> Mapped[int]:
     return mapped_column(ForeignKey(f"{CORE}.shops.id", ondelete="CASCADE"), comment="core.shops.id of the shop.")
+
+
+def derived_shop() -> Mapped[int]:
+    return mapped_column(comment="core.shops.id of the shop.")
+
+
+def derived_listing() -> Mapped[int]:
+    return mapped_column(comment="core.listings.id of the listing.")
 
 
 def listing_fk() -> Mapped[int]:
@@ -35,8 +48,8 @@ class ListingDailyMetrics(Base):
     )
 
     metric_date: Mapped[date] = mapped_column(comment="The day, in the analytics time zone.")
-    listing_id: Mapped[int] = listing_fk()
-    shop_id: Mapped[int] = shop_fk()
+    listing_id: Mapped[int] = derived_listing()
+    shop_id: Mapped[int] = derived_shop()
     currency_code: Mapped[str | None] = mapped_column(String(3), comment="Currency of revenue (ISO 4217).")
     views_gained: Mapped[int] = mapped_column(
         Integer, server_default="0", comment="Growth of Etsy's lifetime view counter since the previous snapshot."
@@ -59,12 +72,11 @@ class CustomerLifetime(Base):
     __tablename__ = "customers"
     __table_args__ = (
         PrimaryKeyConstraint("as_of_date", "shop_id", "etsy_buyer_user_id"),
-        Index("ix_customers_shop_id_as_of_date", "shop_id", "as_of_date"),
         {"schema": ANALYTICS, "comment": "Every buyer of a shop with lifetime figures as of a day."},
     )
 
     as_of_date: Mapped[date] = mapped_column(comment="The figures count orders placed up to the end of this day.")
-    shop_id: Mapped[int] = shop_fk()
+    shop_id: Mapped[int] = derived_shop()
     etsy_buyer_user_id: Mapped[int] = mapped_column(comment="The buyer's Etsy user id.")
     first_order_at: Mapped[datetime] = mapped_column(comment="When the first order (canceled excluded) was placed.")
     last_order_at: Mapped[datetime] = mapped_column(comment="When the latest order was placed.")
@@ -85,7 +97,7 @@ class CustomerSegment(Base):
     )
 
     as_of_date: Mapped[date] = mapped_column(comment="The day the scores describe.")
-    shop_id: Mapped[int] = shop_fk()
+    shop_id: Mapped[int] = derived_shop()
     etsy_buyer_user_id: Mapped[int] = mapped_column(comment="The buyer's Etsy user id.")
     recency_days: Mapped[int] = mapped_column(Integer, comment="Days since the buyer's last order.")
     frequency: Mapped[int] = mapped_column(Integer, comment="Orders placed.")
