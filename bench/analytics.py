@@ -8,8 +8,9 @@ days: orders with one or two line items, repeat buyers, refunds, listings and a 
 Then prints: the time to rebuild one day for every shop (with the customer snapshot, as the latest day of a run
 has, and without it, as a mid-month day of a range); the daily tables of a short range rebuilt the old way, day
 by day (each day in its own transaction), and as one range, for comparison; the time of `etsy-pipeline
-backfill` over the whole range (set-based: customer snapshots in one statement per table, then the daily tables
-a month per statement); and p50/p95 of the three analyst views. Figures are printed, never asserted.
+backfill` over the whole range (set-based: the customer snapshots and their segments in one statement, while a
+second connection rebuilds the daily tables a month per statement); and p50/p95 of the three analyst views.
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
