@@ -115,6 +115,17 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "receipts-cursor-second-read-again",
+        "a run where Etsy's newest receipt change was already read in full reads no receipt page",
+        "etsy_pipeline/sources/etsy/receipts.py",
+        "                if span.low > high:",
+        "                if False:",
+        (
+            f"{SYNC}/test_unchanged.py::"
+            "test_a_run_where_nothing_changed_loads_nothing_and_costs_the_listing_scan_and_a_few_calls",
+        ),
+    ),
+    Mutation(
         "ledger-ignores-refunds",
         "refunds and cancellations Etsy does not stamp are found through the ledger",
         "etsy_pipeline/sources/etsy/ledger.py",

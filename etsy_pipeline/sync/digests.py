@@ -31,12 +31,15 @@ CORE_ROWS: dict[str, tuple[str, str, str]] = {
 
 
 class StoredDigests:
-    """`Lookup` over one database: which tables have digests is read once per run (a table or column dlt
-    creates during the run holds no digest from before it)."""
+    """`Lookup` over one database for one shop: which tables have digests is read once per run (a table or
+    column dlt creates during the run holds no digest from before it). The listings' digests are read once for
+    the whole shop, since the scan asks for all of them, page by page, in every state."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, etsy_shop_id: int) -> None:
         self.engine = engine
+        self.etsy_shop_id = etsy_shop_id
         self._tables: set[str] | None = None
+        self._listings: dict[int, str] | None = None
 
     def _with_digests(self) -> set[str]:
         if self._tables is None:
@@ -54,11 +57,18 @@ class StoredDigests:
     def __call__(self, table: str, key: str, ids: Sequence[int]) -> Mapping[int, str]:
         if not ids or table not in CORE_ROWS or table not in self._with_digests():
             return {}
+        if table == "listings":
+            if self._listings is None:
+                self._listings = self._read(table, key, "r.shop_id = :shop", {"shop": self.etsy_shop_id})
+            return self._listings
+        return self._read(table, key, f'r."{key}" = ANY(:ids)', {"ids": list(ids)})
+
+    def _read(self, table: str, key: str, which: str, params: dict[str, object]) -> dict[int, str]:
         core, core_key, condition = CORE_ROWS[table]
         sql = f"""
             SELECT r."{key}", r."{DIGEST}" FROM {RAW}."{table}" r
-            WHERE r."{key}" = ANY(:ids) AND r."{DIGEST}" IS NOT NULL
+            WHERE {which} AND r."{DIGEST}" IS NOT NULL
               AND EXISTS (SELECT 1 FROM {core} c WHERE c.{core_key} = r."{key}" {condition})
         """
         with self.engine.connect() as conn:
-            return {int(ident): str(value) for ident, value in conn.execute(text(sql), {"ids": list(ids)})}
+            return {int(ident): str(value) for ident, value in conn.execute(text(sql), params)}

@@ -206,7 +206,7 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
         deep_reread_days=settings.sync_deep_reread_days,
         deep_reread_hours=settings.sync_deep_reread_hours,
         encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
-        stored=None if full else StoredDigests(runtime.db.engine),
+        stored=None if full else StoredDigests(runtime.db.engine, etsy_shop_id),
         digest_key=digest_key(secret),
     )
     workdir: Path = wd.shop_dir(runtime, etsy_shop_id) / f"run_{run_id}"

@@ -19,6 +19,8 @@ import time
 from collections.abc import Mapping, Sequence
 
 import dlt
+from dlt.common.configuration import configspec
+from dlt.common.configuration.specs import BaseConfiguration
 from dlt.sources import DltResource
 
 from etsy_pipeline.etsy.auth import TokenManager
@@ -38,7 +40,13 @@ from etsy_pipeline.sources.etsy.settings import (
 from etsy_pipeline.sources.etsy.shop import listings_resource, reviews_resource, sections_resource, shops_resource
 
 
-@dlt.source(name="etsy", max_table_nesting=2)
+@configspec
+class FromTheCaller(BaseConfiguration):
+    """No field: every argument of `etsy_source` comes from its caller, never from dlt's config providers. Left to
+    dlt, each of them was looked up under several names in the environment and config files on every pull."""
+
+
+@dlt.source(name="etsy", max_table_nesting=2, spec=FromTheCaller)
 def etsy_source(
     client: EtsyClient,
     tokens: TokenManager,
