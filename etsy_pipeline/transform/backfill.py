@@ -5,10 +5,12 @@ buyer's history and one pass serves every as-of day. The daily tables follow a c
 month in its own transaction, so a long backfill commits as it goes and reports progress day by day (with the
 rows each day holds afterwards) without paying a per-day price.
 
-The two run at once on two connections: they write different tables from core, which nothing changes meanwhile,
-so neither waits for the other, and a backfill takes about the longer of the two rather than their sum (two years
-of 100 shops: snapshots about 30 s, daily tables about 30 s, on a 2-core machine). Progress stays oldest first: a
-day whose snapshot is not yet committed waits for it, with the days after it.
+The two run at once: the snapshots on two connections (half of the shops each), the daily tables on a third. They
+write different tables, or different shops' rows, from core, which nothing changes meanwhile, so none waits for
+another and a backfill takes about its work spread over the machine's cores rather than the sum of the steps
+(two years of 100 shops on a 2-core machine: snapshots about 45 s alone, daily tables about 20 s). Progress stays
+oldest first: a day whose snapshot is not yet committed waits for it, with the days after it. A failure stops the
+backfill with what was committed so far kept, as a failed month does; running it again rebuilds everything.
 
 Backfill transactions commit without waiting for the WAL flush (`synchronous_commit = off`): a crash may lose the
 last commits, which only means re-running the backfill; it never leaves a table half written.
@@ -83,12 +85,32 @@ def _backfill_transaction(runtime: Runtime) -> Iterator[Connection]:
 Held = dict[date, dict[str, int]]
 
 
+SNAPSHOT_PARTS = 2
+
+
+def _shop_parts(runtime: Runtime, shop_ids: list[int] | None) -> list[list[int] | None]:
+    """The shops cut in SNAPSHOT_PARTS interleaved parts (fewer for fewer shops; every shop when None)."""
+    if shop_ids is None:
+        with runtime.db.session() as session:
+            shop_ids = list(session.scalars(select(Shop.id).order_by(Shop.id)))
+    parts: list[list[int] | None] = [shop_ids[n::SNAPSHOT_PARTS] for n in range(SNAPSHOT_PARTS)]
+    return [part for part in parts if part] or [shop_ids]
+
+
 def _rebuild_snapshots(runtime: Runtime, days: list[date], tz: str, shop_ids: list[int] | None) -> Held:
-    """Customers and segments as of `days`, committed; returns the rows each table holds per day."""
-    if not days:
-        return {}
-    with _backfill_transaction(runtime) as conn:
-        rebuild_customer_snapshot_days(conn, days, tz=tz, shop_ids=shop_ids)
+    """Customers and segments as of `days`, committed; returns the rows each table holds per day.
+
+    The shops are cut in parts, each rebuilt on its own connection at the same time: the snapshots are the longest
+    part of a backfill, and a shop's customers and scores depend on that shop's orders only, so the parts write
+    disjoint rows (nothing waits) and together equal one statement over every shop."""
+
+    def rebuild(part: list[int] | None) -> None:
+        with _backfill_transaction(runtime) as conn:
+            rebuild_customer_snapshot_days(conn, days, tz=tz, shop_ids=part)
+
+    with ThreadPoolExecutor(max_workers=SNAPSHOT_PARTS, thread_name_prefix="backfill-snapshot-part") as pool:
+        for done in [pool.submit(rebuild, part) for part in _shop_parts(runtime, shop_ids)]:
+            done.result()
     with runtime.db.engine.connect() as conn:
         return rows_per_day(conn, days[0], days[-1], shop_ids, SNAPSHOT_TABLES)
 
