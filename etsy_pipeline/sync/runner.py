@@ -207,7 +207,7 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
         deep_reread_hours=settings.sync_deep_reread_hours,
         encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
         stored=None if full else StoredDigests(runtime.db.engine, etsy_shop_id),
-        digest_key=digest_key(secret),
+        digest_key=digest_key(secret.split(",")[0].strip()),  # the encrypting key: steady across a rotation's end
     )
     workdir: Path = wd.shop_dir(runtime, etsy_shop_id) / f"run_{run_id}"
     pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
