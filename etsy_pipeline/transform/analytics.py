@@ -525,7 +525,8 @@ def rebuild_range(
     shop_ids: list[int] | None = None,
     last_day_of_run: date | None = None,
 ) -> dict[str, int]:
-    """Every analytics table for [start, end], one statement each, in the caller's transaction."""
+    """Every analytics table for [start, end], one statement each (customers and segments share one), in the
+    caller's transaction."""
     snapshots = rebuild_customer_snapshot_days(
         conn, customer_snapshot_days(start, end, last_day_of_run), tz=tz, shop_ids=shop_ids
     )
