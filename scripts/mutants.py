@@ -126,6 +126,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "local-edit-outlives-etsy",
+        "a listing edited locally since it was loaded is read again from Etsy, even when Etsy returns it unchanged",
+        "etsy_pipeline/sync/digests.py",
+        """        "AND c.state <> 'removed' " + _local_change("'listing', 'inventory'", "listing_id"),""",
+        """        "AND c.state <> 'removed' ",""",
+        (f"{SYNC}/test_unchanged.py::test_a_local_edit_etsy_never_took_is_put_back_by_the_next_pull",),
+    ),
+    Mutation(
         "ledger-ignores-refunds",
         "refunds and cancellations Etsy does not stamp are found through the ledger",
         "etsy_pipeline/sources/etsy/ledger.py",

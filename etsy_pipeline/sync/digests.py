@@ -1,20 +1,37 @@
 """The stored digests the pull compares Etsy's records with (`sources/etsy/digests.py`).
 
-A record counts as unchanged only when its raw row holds the same digest *and* its core row exists (a listing:
-and is not marked removed). So a record whose shaping never happened, or a listing wrongly taken for removed,
-is loaded again instead of being skipped forever.
+A record counts as unchanged only when its raw row holds the same digest *and* core reflects that row:
+- its core row exists (a listing: and is not marked removed), so a record whose shaping never happened, or a
+  listing wrongly taken for removed, is loaded again instead of being skipped forever;
+- no local change to it was recorded since the raw row was loaded (`core.pending_changes`): a local edit writes
+  core at once, and if Etsy never takes it (a refused or abandoned push), only Etsy's record read again puts
+  core back to Etsy's value; Etsy is the source of truth;
+- a ledger entry's payment is in core: a payment that did not come (quarantined, or missing from Etsy's answer)
+  is asked for again each time the entry is read.
+Shaping itself is part of the digest's key (`shaping_version`), so a release that changes how a record is
+shaped reshapes every record the next pulls read, as a full read would.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 
 from etsy_pipeline.sources.etsy.digests import DIGEST
 from etsy_pipeline.transform.raw import RAW
 
-# raw table -> (core table, its column of Etsy's id, extra condition on the core row)
+
+def _local_change(types: str, key: str) -> str:
+    """No local change to the record since its raw row was loaded (dlt's load id is the load's epoch time)."""
+    return f"""AND NOT EXISTS (SELECT 1 FROM core.pending_changes p WHERE p.entity_type IN ({types})
+        AND p.entity_id = r."{key}" AND p.updated_at >= to_timestamp(r._dlt_load_id::double precision))"""
+
+
+# raw table -> (core table, its column of Etsy's id, extra condition on the core row `c` and the raw row `r`)
 CORE_ROWS: dict[str, tuple[str, str, str]] = {
     "shops": ("core.shops", "etsy_shop_id", ""),
     # A shop's sections are one list (`transform/sections.py`): unchanged only while core holds no other section.
@@ -23,11 +40,33 @@ CORE_ROWS: dict[str, tuple[str, str, str]] = {
         "etsy_shop_section_id",
         "AND (SELECT count(*) FROM core.shop_sections o WHERE o.shop_id = c.shop_id) = cardinality(:ids)",
     ),
-    "listings": ("core.listings", "etsy_listing_id", "AND c.state <> 'removed'"),
-    "receipts": ("core.orders", "etsy_receipt_id", ""),
-    "ledger_entries": ("core.ledger_entries", "etsy_entry_id", ""),
+    "listings": (
+        "core.listings",
+        "etsy_listing_id",
+        "AND c.state <> 'removed' " + _local_change("'listing', 'inventory'", "listing_id"),
+    ),
+    "receipts": ("core.orders", "etsy_receipt_id", _local_change("'receipt'", "receipt_id")),
+    "ledger_entries": (
+        "core.ledger_entries",
+        "etsy_entry_id",
+        "AND (c.etsy_payment_id IS NULL OR EXISTS ("
+        "SELECT 1 FROM core.payments y WHERE y.etsy_payment_id = c.etsy_payment_id))",
+    ),
     "reviews": ("core.reviews", "etsy_transaction_id", ""),
 }
+
+SHAPING = Path(__file__).resolve().parents[1] / "transform"
+
+
+@cache
+def shaping_version() -> bytes:
+    """A digest of the shaping code (`transform/`, its core package, the money rules): part of the records'
+    digest key, so records stored under other shaping are not taken for unchanged."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted([*SHAPING.glob("*.py"), *(SHAPING / "core").glob("*.py")]):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    h.update((SHAPING.parent / "storage" / "money.py").read_bytes())
+    return h.digest()
 
 
 class StoredDigests:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
 from etsy_pipeline.sources.etsy.context import SECOND_LOOKS
+from etsy_pipeline.sync.reconcile import shop_row_counts
 from etsy_pipeline_tests.sync.conftest import Installation, assert_matches_emulator
 from etsy_pipeline_tests.sync.test_payments import assert_payments_match
 
@@ -34,6 +37,8 @@ def test_a_run_where_nothing_changed_loads_nothing_and_costs_the_listing_scan_an
     assert result.status == "succeeded"
     assert result.unchanged["listings"] == result.fetched["listings"] == len(_listings(tiny, 0))
     assert "load" not in result.timings, "a run where nothing changed writes no load package"
+    with tiny.runtime.db.engine.connect() as conn:  # carried from the last run, not counted again: still true
+        assert result.totals == shop_row_counts(conn, tiny.shops[0].shop_id)
     assert not any(result.rows.get(t, 0) for t in ("listings", "orders", "payments", "ledger_entries", "reviews"))
     # Besides the listing scan: the shop, its sections, Etsy's newest receipt (not the cursor's second again: it
     # was read in full), the ledger and the reviews from their cursors; no payments again, and no second look is
@@ -134,3 +139,37 @@ def test_ledger_entries_whose_payments_did_not_come_are_followed_again_though_un
         tiny.state.limiter.qpd = 0  # the next day: no limit
     assert {r.status for r in tiny.sync_all()} == {"succeeded"}
     assert_payments_match(tiny)
+
+
+def test_a_local_edit_etsy_never_took_is_put_back_by_the_next_pull(tiny: Installation) -> None:
+    """Etsy is the source of truth: a local edit writes core at once, and when its push fails for good, the
+    listing Etsy returns unchanged is still loaded again, so core shows Etsy's value."""
+    tiny.sync_all()
+    shop = tiny.shops[0]
+    listing = _listings(tiny, 0)[0]
+    tiny.runtime.repos.listings.edit(shop.user_id, listing.listing_id, {"title": "Only here"})
+    with tiny.runtime.db.engine.begin() as conn:  # Etsy refused it: the push gives up
+        conn.execute(
+            text("UPDATE core.pending_changes SET status = 'failed' WHERE entity_id = :l"), {"l": listing.listing_id}
+        )
+    result = tiny.sync(0)
+    assert result.status == "succeeded"
+    assert result.unchanged["listings"] == len(_listings(tiny, 0)) - 1
+    title = tiny.core("SELECT title FROM core.listings WHERE etsy_listing_id = :l", l=listing.listing_id)
+    assert title == [(listing.title,)]
+    assert tiny.sync(0).unchanged["listings"] == len(_listings(tiny, 0))  # reloaded once, then left behind again
+
+
+def test_a_shop_whose_every_listing_was_deleted_has_none_left(tiny: Installation) -> None:
+    tiny.sync_all()
+    assert tiny.sync(0).status == "succeeded"  # past the other shop's load: the next run has nothing to shape
+    with tiny.state.lock:
+        for listing in _listings(tiny, 0):
+            del tiny.state.world.listings[listing.listing_id]
+        tiny.state.changed()
+    result = tiny.sync(0)
+    assert result.status == "succeeded"
+    live = tiny.core(
+        "SELECT count(*) FROM core.listings WHERE shop_id = :s AND state <> 'removed'", s=tiny.shops[0].shop_id
+    )
+    assert live == [(0,)]

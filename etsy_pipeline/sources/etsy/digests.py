@@ -24,9 +24,10 @@ DIGEST = "_digest"  # the raw column: dlt keeps the leading underscore, so it ne
 Lookup = Callable[[str, str, Sequence[int]], Mapping[int, str]]  # (raw table, key column, ids) -> stored digests
 
 
-def digest_key(secret: str) -> bytes:
-    """The digest's key, derived from the encryption key (blake2b takes at most 64 bytes of key)."""
-    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"etsy-digest").digest()
+def digest_key(secret: str, salt: bytes = b"") -> bytes:
+    """The digest's key, derived from the encryption key and `salt` (what else must change every digest, such
+    as the shaping code's version); blake2b takes at most 64 bytes of key."""
+    return hashlib.blake2b(secret.encode() + b"\0" + salt, digest_size=32, person=b"etsy-digest").digest()
 
 
 def digest(record: Mapping[str, Any], key: bytes) -> str:

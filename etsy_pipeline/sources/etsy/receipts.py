@@ -95,7 +95,11 @@ def receipts_resource(pull: Pull, deep_days: int, deep_every_hours: int) -> DltR
                     if report.stopped:  # the page's payments did not all come: resume from before this page
                         return
                     pull.advance(name, cursor, window, records, done, "updated_timestamp")
-                if name == "receipts":  # read to Etsy's newest change: the next run starts after its second
+                if name == "receipts" and pull.lookback > 0:
+                    # Read to Etsy's newest change: the next run starts after its second and, when nothing is
+                    # newer, reads no page. A change stamped in that same second after this read is left to
+                    # the second look (and, for recent orders, the deep re-read); without a look-back the
+                    # cursor stays on the second, read again every run.
                     report.cursors[name] = high + 1
             yield from _deep(high)
         except STOPS as exc:

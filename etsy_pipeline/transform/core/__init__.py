@@ -95,7 +95,7 @@ def shape_shop(
     ).scalar()
     upto = conn.execute(text(f"SELECT max(load_id) FROM {raw.table('_dlt_loads')} WHERE status = 0")).scalar()
     loaded = upto is not None and not (since and upto <= since)
-    if not loaded and not listings_seen:
+    if not loaded and not listings_seen and not listing_scan_complete:
         return Shaped()
     params = {
         "shop_id": shop_id,

@@ -62,7 +62,8 @@ def mark_removed_listings(conn: Connection, raw: RawSchema, p: dict[str, Any]) -
         conn,
         """
         UPDATE core.listings cl SET state = 'removed', updated_at = now()
-        WHERE cl.shop_id = :shop_id AND cl.state <> 'removed' AND cl.etsy_listing_id <> ALL(:seen)
+        WHERE cl.shop_id = :shop_id AND cl.state <> 'removed'
+          AND cl.etsy_listing_id NOT IN (SELECT unnest(CAST(:seen AS bigint[])))  -- hashed: 10,000 ids cost nothing
         """,
         p,
     )
@@ -111,14 +112,15 @@ def snapshot_listings(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> in
     source = f"""
         SELECT cl.id, (now() AT TIME ZONE 'UTC')::date, cl.views, cl.num_favorers, cl.quantity, cl.state
         FROM core.listings cl
-        WHERE cl.shop_id = :shop_id AND (cl.etsy_listing_id = ANY(:seen) OR cl.etsy_listing_id IN (
-            SELECT l.listing_id FROM {raw.table("listings")} l WHERE {IN_LOADS.format(a="l")}))"""
+        WHERE cl.shop_id = :shop_id AND (
+            cl.etsy_listing_id IN (SELECT unnest(CAST(:seen AS bigint[])))
+            OR cl.etsy_listing_id IN (SELECT l.listing_id FROM {raw.table("listings")} l WHERE {IN_LOADS.format(a="l")})
+        )"""
     sql = upsert_sql(
         "core.listing_snapshots",
         ("listing_id", "snapshot_date", "views", "num_favorers", "quantity", "state"),
         source,
         key=["listing_id", "snapshot_date"],
-        compare=[],
-        touch=False,
+        touch=False,  # rewritten only when a counter moved: a later pull of the day with nothing new writes nothing
     )
     return run(conn, sql, p)
