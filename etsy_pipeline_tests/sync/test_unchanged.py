@@ -127,9 +127,12 @@ def test_one_second_look_a_run_the_most_overdue_and_each_in_turn(tiny: Installat
 
 def test_ledger_entries_whose_payments_did_not_come_are_followed_again_though_unchanged(tiny: Installation) -> None:
     """The quota runs out at the payments of new ledger entries: the entries load, their payments do not. The
-    next run reads the same, unchanged entries again and must still follow them to their payments."""
+    next run reads the same, unchanged entries again and must still follow them to their payments, a refund's
+    included (its payment is in core already, without the refund)."""
     tiny.sync_all()
     tiny.admin("advance", hours=12)
+    refunded = tiny.newest_refundable(tiny.shops[0].etsy_shop_id)
+    tiny.admin("refund", receipt_id=refunded.receipt_id)
     tiny.admin("faults", quota_ends_at="getPaymentAccountLedgerEntryPayments")
     stopped = tiny.sync(0)
     assert stopped.status == "quota_exhausted"
