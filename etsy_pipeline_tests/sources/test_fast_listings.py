@@ -12,8 +12,7 @@ import dlt
 from dlt.common.schema.typing import TColumnSchema
 
 from etsy_pipeline.sources.etsy import validation
-from etsy_pipeline.sources.etsy.fastpath import FastPath, route, with_quarantine
-from etsy_pipeline.sources.etsy.shop import JSON_LISTS, SOURCE_NESTING
+from etsy_pipeline.sources.etsy.shop import JSON_LISTS, SOURCE_NESTING, fast_listings
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline_tests.sources.test_arrow_receipts import columns, contents, load, money, pull, schemas
 
@@ -67,17 +66,7 @@ def plain_resource(page: list[Any]) -> Any:
 
 def fast_resource(page: list[Any]) -> Any:
     p = pull()
-    hints: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in JSON_LISTS}
-
-    @dlt.resource(
-        name="listings", table_name=route("listings"), primary_key="listing_id", write_disposition="merge",
-        columns=hints,
-    )  # fmt: skip
-    def listings() -> Iterator[Any]:
-        fast = FastPath("listings", "listing_id", SOURCE_NESTING, json_columns=frozenset(JSON_LISTS))
-        yield from fast.stream(p.checked("listings", validation.LISTING, "listing_id", copy.deepcopy(page)))
-
-    return with_quarantine(listings)
+    return fast_listings(lambda: p.checked("listings", validation.LISTING, "listing_id", copy.deepcopy(page)))
 
 
 def test_fast_listings_store_what_dlt_would(db: Database, tmp_path: Path, schemas: tuple[str, str]) -> None:

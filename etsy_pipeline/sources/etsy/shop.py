@@ -6,7 +6,7 @@ Listings (with their images and inventory) and reviews skip dlt's item normalize
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import dlt
@@ -60,16 +60,6 @@ def listings_resource(pull: Pull, states: Sequence[str]) -> DltResource:
 
     A state's scan ends at a short page or once its distinct listings reach Etsy's latest `count` for it, so a
     state whose listings fill their last page exactly costs no extra, empty page."""
-    # A fresh dict per column: dlt writes the column name into the hint it is given.
-    columns: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in JSON_LISTS}
-
-    @dlt.resource(
-        name="listings", table_name=route("listings"), primary_key="listing_id", write_disposition="merge",
-        columns=columns,
-    )  # fmt: skip
-    def listings() -> Iterator[Any]:
-        fast = FastPath("listings", "listing_id", SOURCE_NESTING, json_columns=frozenset(JSON_LISTS))
-        yield from fast.stream(_read())
 
     def _read() -> Iterator[Any]:
         report = pull.report
@@ -99,6 +89,23 @@ def listings_resource(pull: Pull, states: Sequence[str]) -> DltResource:
         report.listing_scan_complete = not report.stopped
         if report.listing_scan_complete:
             report.etsy_counts["listings"] = total
+
+    return fast_listings(_read)
+
+
+def fast_listings(read: Callable[[], Iterator[Any]]) -> DltResource:
+    """The `listings` resource over what `read` yields (checked pages, quarantined records), through the fast path
+    with listings' hints: the scan uses it, and the tests that compare the fast path with dlt's own."""
+    # A fresh dict per column: dlt writes the column name into the hint it is given.
+    columns: dict[str, TColumnSchema] = {name: {"data_type": "json"} for name in JSON_LISTS}
+
+    @dlt.resource(
+        name="listings", table_name=route("listings"), primary_key="listing_id", write_disposition="merge",
+        columns=columns,
+    )  # fmt: skip
+    def listings() -> Iterator[Any]:
+        fast = FastPath("listings", "listing_id", SOURCE_NESTING, json_columns=frozenset(JSON_LISTS))
+        yield from fast.stream(read())
 
     return with_quarantine(listings)
 
