@@ -54,6 +54,12 @@ class Cipher:
         self._keys = _split(keys)
         self._fernet = MultiFernet([Fernet(k.encode()) for k in self._keys])
 
+    @property
+    def primary_key(self) -> str:
+        """The key that encrypts (the first configured): what keys other derived secrets, such as the pull's
+        record digests, so they stay the same once a rotation is over."""
+        return self._keys[0]
+
     def encrypt(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode("utf-8"))
 

@@ -28,7 +28,7 @@ from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sources.etsy import etsy_source
 from etsy_pipeline.sources.etsy.digests import digest_key
 from etsy_pipeline.sources.etsy.helpers import RunReport
-from etsy_pipeline.storage.crypto import cipher_from_settings, load_or_create_key_file
+from etsy_pipeline.storage.crypto import cipher_from_settings
 from etsy_pipeline.storage.keys import empty_staging
 from etsy_pipeline.storage.models import Shop, SyncRun
 from etsy_pipeline.sync import touched
@@ -194,8 +194,7 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
     with runtime.db.engine.connect() as conn:
         cursors = load_cursors(conn, shop_id)
     key = settings.token_encryption_key
-    secret = key.get_secret_value() if key else load_or_create_key_file(settings.data_dir)
-    cipher = cipher_from_settings(secret, settings.data_dir)
+    cipher = cipher_from_settings(key.get_secret_value() if key else None, settings.data_dir)
     source = etsy_source(
         client=access.client,
         tokens=access.tokens_for(owner),
@@ -208,8 +207,7 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
         deep_reread_hours=settings.sync_deep_reread_hours,
         encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
         stored=None if full else StoredDigests(runtime.db.engine, etsy_shop_id),
-        # The encrypting key (steady across a rotation's end) and the shaping code (`shaping_version`).
-        digest_key=digest_key(secret.split(",")[0].strip(), shaping_version()),
+        digest_key=digest_key(cipher.primary_key, shaping_version()),  # and the shaping code (`shaping_version`)
     )
     workdir: Path = wd.shop_dir(runtime, etsy_shop_id) / f"run_{run_id}"
     pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
