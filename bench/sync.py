@@ -3,9 +3,10 @@
     .venv/bin/python bench/sync.py [--scale medium] [--formats insert_values csv] [--skip-baseline] [--rounds 3]
 
 For each file format: a fresh database, the emulator serving the scale from a separate process with limits off,
-its sellers connected, then (in a child process, so its peak memory is its own) a full sync of every shop,
-then a no-change incremental sync. Records = receipts + line items + listings. The minimum API calls for a
-load are records/100 (Etsy pages hold 100). The baseline loads receipts and listings through a minimal
+its sellers connected, then (in a child process, so its peak memory is its own) a full sync of every shop as
+one batch (`sync_shops`, as the CLI and a scheduled Dagster run pull them), then a no-change incremental sync.
+Records = receipts + line items + listings. The minimum API calls for a load are records/100 (Etsy pages hold
+100). The baseline loads receipts and listings through a minimal
 `dlt.sources.rest_api` configuration over the same emulator in the same run (no shaping, no windows: it stops
 at Etsy's 12,000 offset cap). Figures are printed, never asserted.
 
@@ -45,6 +46,12 @@ def cpu_seconds(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def _result(outcome: Any) -> Any:
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 def child(database_url: str, emulator: str, data_dir: str, file_format: str, emulator_pid: str) -> dict[str, Any]:
     """Runs in its own process: connect, full sync, no-change sync; returns the figures."""
     from etsy_pipeline.demo import emulator_settings
@@ -52,7 +59,7 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
     from etsy_pipeline.settings import load_settings
     from etsy_pipeline.sync.clients import build_access
     from etsy_pipeline.sync.connect import authorize, record_connection
-    from etsy_pipeline.sync.runner import sync_shop
+    from etsy_pipeline.sync.runner import sync_shops
 
     base = load_settings(database_url=database_url, data_dir=data_dir, _env_file=None)
     settings = emulator_settings(base, emulator).model_copy(update={"etsy_qps": 0, "etsy_qpd": 0})
@@ -67,13 +74,14 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         serving = psutil.Process(int(emulator_pid))
         serving_before, cpu_before = cpu_seconds(serving), time.process_time()
         started = time.perf_counter()
-        full = [sync_shop(runtime, access, s.shop_id, full=True, file_format=file_format) for s in shops]
+        ids = [s.shop_id for s in shops]
+        full = [_result(r) for r in sync_shops(runtime, access, ids, full=True, file_format=file_format)]
         full_seconds = time.perf_counter() - started
         full_cpu, emulator_cpu = time.process_time() - cpu_before, cpu_seconds(serving) - serving_before
         calls_after = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         by_operation = {k: v - calls_before.get(k, 0) for k, v in calls_after.items() if v - calls_before.get(k, 0)}
         started = time.perf_counter()
-        again = [sync_shop(runtime, access, s.shop_id, file_format=file_format) for s in shops]
+        again = [_result(r) for r in sync_shops(runtime, access, ids, file_format=file_format)]
         again_seconds = time.perf_counter() - started
         with runtime.db.engine.connect() as conn:
             counts = {

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sync.clients import EtsyAccess
-from etsy_pipeline.sync.runner import SyncResult, connected_shops, sync_shop
+from etsy_pipeline.sync.runner import SyncResult, connected_shops, sync_shops
 
 
 def sync_all(
@@ -24,11 +24,14 @@ def sync_all(
         missing = sorted(set(etsy_shop_ids) - {etsy for _, etsy in shops})
         raise LookupError(f"shop(s) {missing} are not connected; run `etsy-pipeline connect` first")
     results = []
-    for shop_id, etsy_shop_id in shops:
-        with console.status(f"syncing shop {etsy_shop_id} ({'full' if full else 'incremental'})…"):
-            result = sync_shop(runtime, access, shop_id, full=full)
-        console.print(f"shop {etsy_shop_id}: {result.status} in {result.seconds:.1f}s, {result.api_calls} API calls")
-        results.append(result)
+    with console.status(f"syncing {len(shops)} shop(s) ({'full' if full else 'incremental'})…"):
+        for result in sync_shops(runtime, access, [shop_id for shop_id, _ in shops], full=full):
+            if isinstance(result, Exception):
+                raise result
+            console.print(
+                f"shop {result.etsy_shop_id}: {result.status} in {result.seconds:.1f}s, {result.api_calls} API calls"
+            )
+            results.append(result)
     return results
 
 

@@ -14,8 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -188,8 +193,19 @@ def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResu
         wd.remove(workdir)
 
 
-def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, shop_id: int, run_id: int,
-          full: bool, file_format: str, report: RunReport, result: SyncResult) -> None:  # fmt: skip
+@dataclass
+class _Extracted:
+    """What one run's extraction left for the finishing half: dlt's pipeline, its package and the listing scan."""
+
+    pipeline: dlt.Pipeline
+    workdir: Path
+    scan: wd.ListingScan
+    new_jobs: bool  # False when nothing changed at Etsy: no package to normalize or load
+
+
+def _extract(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, shop_id: int, run_id: int,
+             full: bool, file_format: str, report: RunReport, result: SyncResult) -> _Extracted:  # fmt: skip
+    """Every call to Etsy a run makes happens here, in the caller's thread."""
     settings = runtime.settings
     with runtime.db.engine.connect() as conn:
         cursors = load_cursors(conn, shop_id)
@@ -215,14 +231,22 @@ def _pull(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, s
     info = pipeline.extract(source, loader_file_format=file_format)  # type: ignore[arg-type]
     scan = wd.ListingScan(sorted(report.listing_ids), report.listing_scan_complete)
     wd.Progress(report.reached(), scan).write(workdir)
-    result.timings["extract"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-    if any(package.jobs.get("new_jobs") for package in info.load_packages):  # else nothing changed: no load
-        pipeline.normalize()  # local files only: shops normalize side by side
+    result.timings["extract"] = round(time.perf_counter() - step, 3)
+    new_jobs = any(package.jobs.get("new_jobs") for package in info.load_packages)
+    return _Extracted(pipeline, workdir, scan, new_jobs)
+
+
+def _load_and_shape(runtime: Runtime, etsy_shop_id: int, shop_id: int, extracted: _Extracted, report: RunReport,
+                    result: SyncResult) -> None:  # fmt: skip
+    """The PostgreSQL half of a run: load the package (if anything changed), shape, store the cursors."""
+    step = time.perf_counter()
+    if extracted.new_jobs:
+        extracted.pipeline.normalize()  # local files only: shops normalize side by side
         result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-        _load(runtime, pipeline)
+        _load(runtime, extracted.pipeline)
         result.timings["load"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-    shaped = _shape(runtime, shop_id, etsy_shop_id, scan, report.reached())
-    wd.remove(workdir)
+    shaped = _shape(runtime, shop_id, etsy_shop_id, extracted.scan, report.reached())
+    wd.remove(extracted.workdir)
     result.touched_days = sorted({*result.touched_days, *shaped.touched_days})
     result.rows = shaped.rows
     result.timings["shape"] = round(time.perf_counter() - step, 3)
@@ -262,47 +286,144 @@ def _judge(runtime: Runtime, shop_id: int, etsy_shop_id: int, report: RunReport,
             drop_cursors(conn, shop_id, RECEIPT_CURSORS)
 
 
-def sync_shop(
-    runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool = False, file_format: str = FILE_FORMAT
-) -> SyncResult:
-    """Pull one shop (core id) from Etsy into `etsy_raw` and `core`; never raises for Etsy trouble."""
+def _fail(result: SyncResult, exc: Exception, etsy_shop_id: int) -> None:
+    """How Etsy's trouble (or dlt's) ends a run: recorded on the run, never raised."""
+    if isinstance(exc, NeedsReauthorization):
+        result.status, result.error = SyncStatus.NEEDS_REAUTH, str(exc)
+        return
+    result.status, result.error = SyncStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+    log.error("sync of shop %s failed: %s", etsy_shop_id, result.error)
+
+
+@dataclass
+class _Begun:
+    """One shop's run between its extraction (the caller's thread) and the rest (the finishing thread)."""
+
+    shop_id: int
+    owner: int
+    etsy_shop_id: int
+    run_id: int
+    started: float
+    held: ExitStack  # the shop's lock, released when the run is recorded
+    report: RunReport = field(default_factory=RunReport)
+    result: SyncResult | None = None
+    extracted: _Extracted | None = None  # None when the extraction ended the run
+
+
+def _begin(runtime: Runtime, access: EtsyAccess, shop_id: int, full: bool, file_format: str) -> _Begun | SyncResult:
+    """Take the shop's lock, open its run, load what killed runs left and extract; a SyncResult when skipped."""
     owner, etsy_shop_id = _shop(runtime, shop_id)
     kind = "full" if full else "incremental"
-    with shop_lock(runtime.db.engine, shop_id, runtime.settings.sync_lock_wait_seconds) as held:
-        if not held:
-            _record(runtime, shop_id, kind, SyncStatus.SKIPPED)
-            log.warning("shop %s is already being synced by another run: skipped", etsy_shop_id)
-            return SyncResult(shop_id, etsy_shop_id, SyncStatus.SKIPPED, error="already running")
+    held = ExitStack()
+    if not held.enter_context(shop_lock(runtime.db.engine, shop_id, runtime.settings.sync_lock_wait_seconds)):
+        held.close()
+        _record(runtime, shop_id, kind, SyncStatus.SKIPPED)
+        log.warning("shop %s is already being synced by another run: skipped", etsy_shop_id)
+        return SyncResult(shop_id, etsy_shop_id, SyncStatus.SKIPPED, error="already running")
+    try:
         _abandon_stale_runs(runtime, shop_id)
         runtime.repos.shops.set_sync_status(owner, shop_id, "running")
         run_id = _record(runtime, shop_id, kind)
         configure_dlt(str(runtime.settings.data_dir.resolve()))
-        started, calls_before = time.perf_counter(), access.client.calls
+        begun = _Begun(shop_id, owner, etsy_shop_id, run_id, time.perf_counter(), held)
+        result = begun.result = SyncResult(shop_id, etsy_shop_id, SyncStatus.SUCCEEDED)
+        calls_before = access.client.calls
         access.client.limiter.new_run()
-        report = RunReport()
-        result = SyncResult(shop_id, etsy_shop_id, SyncStatus.SUCCEEDED)
         try:
             _recover(runtime, shop_id, etsy_shop_id, result)
-            _pull(runtime, access, owner, etsy_shop_id, shop_id, run_id, full, file_format, report, result)
-            _judge(runtime, shop_id, etsy_shop_id, report, result)
-        except NeedsReauthorization as exc:
-            result.status, result.error = SyncStatus.NEEDS_REAUTH, str(exc)
+            begun.extracted = _extract(
+                runtime, access, owner, etsy_shop_id, shop_id, run_id, full, file_format, begun.report, result
+            )
         except (EtsyError, PipelineStepFailed) as exc:
-            result.status, result.error = SyncStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
-            log.error("sync of shop %s failed: %s", etsy_shop_id, result.error)
+            _fail(result, exc, etsy_shop_id)
+        result.api_calls = access.client.calls - calls_before
+        result.remaining_today = access.client.last_remaining_today
+        return begun
+    except BaseException:
+        held.close()
+        raise
+
+
+def _finish(runtime: Runtime, begun: _Begun) -> SyncResult:
+    """Load, shape and judge an extracted run, record it and release the shop (the finishing thread)."""
+    result, report = begun.result, begun.report
+    assert result is not None
+    with begun.held:
+        try:
+            if begun.extracted is not None:
+                _load_and_shape(runtime, begun.etsy_shop_id, begun.shop_id, begun.extracted, report, result)
+                _judge(runtime, begun.shop_id, begun.etsy_shop_id, report, result)
+        except (EtsyError, PipelineStepFailed) as exc:
+            _fail(result, exc, begun.etsy_shop_id)
         result.fetched, result.quarantined = dict(report.fetched), dict(report.quarantined)
         result.unchanged = dict(report.unchanged)
         result.reread_receipts = report.reread_receipts
         with runtime.db.engine.connect() as conn:
-            result.cursors = load_cursors(conn, shop_id)
-            result.totals = _totals(conn, shop_id, result)
-        result.api_calls = access.client.calls - calls_before
-        result.remaining_today = access.client.last_remaining_today
-        result.seconds = time.perf_counter() - started
-        _finish_run(runtime, run_id, result, report)
-        runtime.repos.shops.set_sync_status(owner, shop_id, result.status.shop_status or "ok", error=result.error)
-    runtime.cache.invalidate_shop(shop_id, owner)
+            result.cursors = load_cursors(conn, begun.shop_id)
+            result.totals = _totals(conn, begun.shop_id, result)
+        result.seconds = time.perf_counter() - begun.started
+        _finish_run(runtime, begun.run_id, result, report)
+        runtime.repos.shops.set_sync_status(
+            begun.owner, begun.shop_id, result.status.shop_status or "ok", error=result.error
+        )
+    runtime.cache.invalidate_shop(begun.shop_id, begun.owner)
     return result
+
+
+def _now(work: Callable[[], Any]) -> Future[Any]:
+    """`work` done in this thread, its result or its exception kept as a finished future."""
+    future: Future[Any] = Future()
+    try:
+        future.set_result(work())
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
+
+
+def sync_shops(
+    runtime: Runtime, access: EtsyAccess, shop_ids: list[int], *, full: bool = False, file_format: str = FILE_FORMAT
+) -> Iterator[SyncResult | Exception]:
+    """Pull shops (core ids) one after another, yielding each shop's result, in order, as it is recorded.
+
+    A run has two halves: extracting from Etsy (Python's work, in this thread, every Etsy call of it) and loading
+    and shaping (PostgreSQL's work, in a finishing thread). The next shop's extraction runs beside the previous
+    shop's load and shape, so a batch keeps two cores busy instead of one (bench/sync.py); at most two shops are
+    in flight, and loads stay one at a time (`load_lock`). A shop's unexpected error is yielded as the exception,
+    never raised, so one shop cannot stop the others; Etsy's trouble is a result's status as for `sync_shop`.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="etsy-pull-finish") as finisher:
+        waiting: deque[Future[Any]] = deque()
+        for shop_id in shop_ids:
+            started = _now(partial(_begin, runtime, access, shop_id, full, file_format))
+            begun = None if started.exception() else started.result()
+            if not isinstance(begun, _Begun):  # skipped, or an error before anything was extracted
+                waiting.append(started)
+            elif len(shop_ids) == 1:  # nothing to overlap with: no thread
+                waiting.append(_now(partial(_finish, runtime, begun)))
+            else:
+                waiting.append(finisher.submit(_finish, runtime, begun))
+            while len(waiting) > 1:  # this shop's finish may run beside the next extraction, not two of them
+                yield _outcome(waiting.popleft())
+        while waiting:
+            yield _outcome(waiting.popleft())
+
+
+def _outcome(future: Future[Any]) -> SyncResult | Exception:
+    try:
+        result: SyncResult = future.result()
+    except Exception as exc:
+        return exc
+    return result
+
+
+def sync_shop(
+    runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool = False, file_format: str = FILE_FORMAT
+) -> SyncResult:
+    """Pull one shop (core id) from Etsy into `etsy_raw` and `core`; never raises for Etsy trouble."""
+    [outcome] = list(sync_shops(runtime, access, [shop_id], full=full, file_format=file_format))
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def connected_shops(runtime: Runtime, etsy_shop_ids: list[int] | None = None) -> list[Any]:

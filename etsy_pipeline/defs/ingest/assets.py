@@ -19,9 +19,9 @@ from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sources.etsy import etsy_source
 from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.storage.models import Shop
-from etsy_pipeline.sync.clients import EtsyAccess, build_access
+from etsy_pipeline.sync.clients import build_access
 from etsy_pipeline.sync.outcome import SyncStatus
-from etsy_pipeline.sync.runner import SyncResult, sync_shop
+from etsy_pipeline.sync.runner import SyncResult, sync_shops
 
 CORE_TABLES = (
     "shops",
@@ -87,6 +87,7 @@ def _metadata(result: SyncResult) -> dict[str, Any]:
 
 # How a shop's pull ended, for the run's failure: a SyncResult that materializes nothing, or why it never started.
 Problem = str
+NOT_CONNECTED: Problem = "not connected (run `etsy-pipeline connect`)"
 NOT_RECORDED = (SyncStatus.FAILED, SyncStatus.NEEDS_REAUTH, SyncStatus.INCOMPLETE, SyncStatus.SKIPPED)
 
 
@@ -98,7 +99,8 @@ NOT_RECORDED = (SyncStatus.FAILED, SyncStatus.NEEDS_REAUTH, SyncStatus.INCOMPLET
     description="Pull shops from Etsy into etsy_raw (dlt), then shape core: one shop, or a scheduled batch of them.",
 )
 def etsy_pull(context: dg.AssetExecutionContext, storage: StorageResource) -> Any:
-    """Pull the run's shop partitions one after another in this process (a run per shop costs a process per shop).
+    """Pull the run's shop partitions in this process (a run per shop costs a process per shop), each shop's
+    extraction beside the previous shop's load and shape (`sync_shops`).
 
     One shop's failure stays its own: the other shops are still pulled and their partitions recorded as
     materialized with their own metadata; the failing shops are then named in the run's failure, which leaves
@@ -111,16 +113,18 @@ def etsy_pull(context: dg.AssetExecutionContext, storage: StorageResource) -> An
     with storage.open() as runtime:
         access = build_access(runtime.settings, runtime.repos.tokens, reserve=runtime.settings.etsy_push_reserve)
         try:
-            for key in keys:
-                outcome = (
-                    _pull_one(runtime, access, key) if len(keys) == 1 else _pull_isolated(context, runtime, access, key)
-                )
-                if isinstance(outcome, SyncResult):
-                    results[key] = outcome
-                    if outcome.status in NOT_RECORDED:
-                        problems[key] = f"{outcome.status}: {outcome.error}"
-                else:
-                    problems[key] = outcome
+            shops = _connected(runtime, keys)
+            problems.update({key: NOT_CONNECTED for key in keys if key not in shops})
+            for key, outcome in zip(shops, sync_shops(runtime, access, list(shops.values())), strict=True):
+                if isinstance(outcome, Exception):
+                    if len(keys) == 1:  # a single shop's trouble is the run's failure
+                        raise outcome
+                    context.log.error(f"shop {key}: the pull raised", exc_info=outcome)
+                    problems[key] = f"{type(outcome).__name__}: {outcome}"[:500]
+                    continue
+                results[key] = outcome
+                if outcome.status in NOT_RECORDED:
+                    problems[key] = f"{outcome.status}: {outcome.error}"
         finally:
             access.close()
     if any(r.status == SyncStatus.QUOTA_EXHAUSTED for r in results.values()):
@@ -158,25 +162,12 @@ def _single(key: str, result: SyncResult | None, problem: Problem | None) -> Any
         yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
 
 
-def _pull_one(runtime: Runtime, access: EtsyAccess, key: str) -> SyncResult | Problem:
-    """Sync the shop of one partition (an Etsy shop id); a shop no longer connected is a problem, not a crash."""
-    etsy_shop_id = int(key)
+def _connected(runtime: Runtime, keys: list[str]) -> dict[str, int]:
+    """The core id of each partition's shop (an Etsy shop id) still connected, in the partitions' order."""
     with runtime.db.session() as session:
-        shop_id = session.scalar(select(Shop.id).where(Shop.etsy_shop_id == etsy_shop_id))
-    if shop_id is None:
-        return "not connected (run `etsy-pipeline connect`)"
-    return sync_shop(runtime, access, shop_id)
-
-
-def _pull_isolated(
-    context: dg.AssetExecutionContext, runtime: Runtime, access: EtsyAccess, key: str
-) -> SyncResult | Problem:
-    """One shop of a batch: whatever goes wrong with it (a bug, a lost connection) must not stop the others."""
-    try:
-        return _pull_one(runtime, access, key)
-    except Exception as exc:  # isolated per shop, named in the run's failure
-        context.log.exception("shop %s: the pull raised", key)
-        return f"{type(exc).__name__}: {exc}"[:500]
+        query = select(Shop.etsy_shop_id, Shop.id).where(Shop.etsy_shop_id.in_([int(key) for key in keys]))
+        found = {int(etsy_shop_id): int(shop_id) for etsy_shop_id, shop_id in session.execute(query)}
+    return {key: found[int(key)] for key in keys if int(key) in found}
 
 
 def materializations(result: SyncResult) -> dict[dg.AssetKey, dict[str, Any]]:
