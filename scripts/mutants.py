@@ -318,6 +318,24 @@ MUTATIONS: tuple[Mutation, ...] = (
         "PendingChange.entity_id, PendingChange.id)\n        .limit(1)",
         (f"{PUSH}/test_push.py::test_twenty_edits_of_one_listing_cost_one_read_and_one_write",),
     ),
+    Mutation(
+        "batch-without-overlap",
+        "a batch extracts the next shop while the previous one loads and shapes",
+        "etsy_pipeline/sync/runner.py",
+        "                waiting.append(finisher.submit(_finish, runtime, begun))",
+        "                waiting.append(_now(partial(_finish, runtime, begun)))",
+        (
+            f"{SYNC}/test_batch.py::test_a_batch_pulls_the_next_shop_while_the_last_one_loads_and_counts_each_shops_calls",
+        ),
+    ),
+    Mutation(
+        "batch-stops-at-a-raising-shop",
+        "one shop's unexpected error in a batch is that shop's outcome; the other shops are still pulled",
+        "etsy_pipeline/sync/runner.py",
+        "        result: SyncResult = future.result()\n    except Exception as exc:\n        return exc",
+        "        result: SyncResult = future.result()\n    except Exception:\n        raise",
+        (f"{SYNC}/test_batch.py::test_a_shop_that_raises_is_yielded_in_its_turn_and_the_others_are_still_pulled",),
+    ),
 )
 
 

@@ -27,7 +27,7 @@ from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.sync.clients import EtsyAccess, build_access
 from etsy_pipeline.sync.connect import Connected, authorize, record_connection
-from etsy_pipeline.sync.runner import SyncResult, sync_shop
+from etsy_pipeline.sync.runner import SyncResult, sync_shop, sync_shops
 from etsy_pipeline_tests.conftest import REDIS_URL
 
 
@@ -52,7 +52,12 @@ class Installation:
         return sync_shop(self.runtime, self.access, self.shops[index].shop_id, full=full)
 
     def sync_all(self, **kwargs: Any) -> list[SyncResult]:
-        return [self.sync(i, **kwargs) for i in range(len(self.shops))]
+        """Every shop as one batch, as the CLI and a scheduled run pull them (`sync_shops`)."""
+        outcomes = list(sync_shops(self.runtime, self.access, [s.shop_id for s in self.shops], **kwargs))
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
+        return [o for o in outcomes if isinstance(o, SyncResult)]
 
     def newest_refundable(self, etsy_shop_id: int) -> Receipt:
         """The shop's most recently changed receipt that shipped and has no refund yet (a refund target)."""
