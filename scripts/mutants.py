@@ -336,6 +336,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        result: SyncResult = future.result()\n    except Exception:\n        raise",
         (f"{SYNC}/test_batch.py::test_a_shop_that_raises_is_yielded_in_its_turn_and_the_others_are_still_pulled",),
     ),
+    Mutation(
+        "prefetch-past-the-count",
+        "a page is fetched ahead only while Etsy counts records beyond it: a caller stopping at the count pays nothing",
+        "etsy_pipeline/etsy/client.py",
+        "not last and offset > limit and offset < count and offset <= MAX_OFFSET",
+        "not last and offset > limit and offset <= MAX_OFFSET",
+        ("etsy_pipeline_tests/etsy/test_paging.py::test_a_caller_that_stops_at_the_count_pays_no_page_past_it",),
+    ),
+    Mutation(
+        "prefetch-left-in-flight",
+        "a page fetched ahead that the caller no longer wants is waited for, so every call is counted in its pull",
+        "etsy_pipeline/etsy/client.py",
+        "            if ahead is not None and not ahead.cancel():\n                ahead.exception()",
+        "            pass",
+        ("etsy_pipeline_tests/etsy/test_paging.py::test_a_caller_that_stops_early_waits_for_the_page_fetched_ahead",),
+    ),
 )
 
 

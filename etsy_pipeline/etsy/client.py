@@ -10,15 +10,21 @@ Writes (`write()`) are different: once a write may have reached Etsy, the client
 A 5xx, a timeout or a cut-short body after sending raises `WriteOutcomeUnknown`, so the caller reads Etsy's state
 back before deciding to send again (createReceiptShipment adds a shipment and e-mails the buyer on every call).
 Only answers that prove nothing was done are retried here: a 429 and a connection that never opened.
+
+Paging asks for the next page while the caller works on the current one (`pages`): a pull spends its time either
+waiting for Etsy or working on what Etsy sent, and the two now overlap. The limiter still paces every call.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 import httpx
@@ -97,6 +103,7 @@ class EtsyClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
+        prefetch: bool = True,
     ) -> None:
         self.http = httpx.Client(
             base_url=base_url,
@@ -111,9 +118,20 @@ class EtsyClient:
         self.calls = 0
         self.retries = 0
         self.last_remaining_today: int | None = None
+        self.prefetch = prefetch
+        self._counting = threading.Lock()  # pages are fetched ahead from another thread
+        self._ahead: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.shutdown(wait=True)
+            self._ahead = None
         self.http.close()
+
+    def _fetch_ahead(self, work: Callable[[], Any]) -> Future[Any]:
+        if self._ahead is None:
+            self._ahead = ThreadPoolExecutor(max_workers=4, thread_name_prefix="etsy-page-ahead")
+        return self._ahead.submit(work)
 
     def request(
         self,
@@ -136,7 +154,8 @@ class EtsyClient:
             if token is not None:
                 headers["authorization"] = f"Bearer {token}"
             self.limiter.acquire()
-            self.calls += 1
+            with self._counting:
+                self.calls += 1
             reason: str
             retry_after: float | None = None
             request_id: str | None = None
@@ -183,7 +202,8 @@ class EtsyClient:
                     f"{method} {url} failed after {attempt} attempts: {reason}", request_id=request_id
                 )
             delay = self.retry.delay(attempt - 1, retry_after, self.rng)
-            self.retries += 1
+            with self._counting:
+                self.retries += 1
             log.warning(
                 "retrying %s %s after %s (x-etsy-request-uuid %s), attempt %d/%d, waiting %.2fs",
                 method, url, reason, request_id or "-", attempt + 1, self.retry.attempts, delay,
@@ -219,15 +239,33 @@ class EtsyClient:
         A short page is the last. A full one at or past `count` may not be: Etsy's listing pages can overlap
         (#510), which pushes the last records past the count, so one more page is asked for. Endpoints whose
         pages do not overlap (time-filtered reads) pass `trust_count` and stop at the count, saving that call.
+
+        From the second page on, the next page is asked for before this one is handed over (`prefetch`), while
+        the caller works on it; only while Etsy counts records beyond it, so a caller that stops at the count
+        (the listing scan) or after the first page (a window split) never pays a call it would not have made.
+        A page fetched ahead that the caller no longer wants is waited for before the paging ends, so every call
+        of a pull is made (and counted) inside it.
         """
         offset = 0
-        while True:
-            if offset > MAX_OFFSET:
-                raise OffsetTooLarge(f"paging {path} would pass Etsy's maximum offset of {MAX_OFFSET}")
-            page = self.get(path, tokens=tokens, limit=limit, offset=offset, **params)
-            count, results = int(page["count"]), list(page["results"])
-            offset += limit
-            last = len(results) < limit or (trust_count and offset >= count)
-            yield Page(count, results, last)
-            if last:
-                return
+        ahead: Future[Any] | None = None
+        try:
+            while True:
+                if offset > MAX_OFFSET:
+                    raise OffsetTooLarge(f"paging {path} would pass Etsy's maximum offset of {MAX_OFFSET}")
+                if ahead is not None:
+                    page, ahead = ahead.result(), None
+                else:
+                    page = self.get(path, tokens=tokens, limit=limit, offset=offset, **params)
+                count, results = int(page["count"]), list(page["results"])
+                offset += limit
+                last = len(results) < limit or (trust_count and offset >= count)
+                if self.prefetch and not last and offset > limit and offset < count and offset <= MAX_OFFSET:
+                    ahead = self._fetch_ahead(
+                        partial(self.get, path, tokens=tokens, limit=limit, offset=offset, **params)
+                    )
+                yield Page(count, results, last)
+                if last:
+                    return
+        finally:
+            if ahead is not None and not ahead.cancel():
+                ahead.exception()  # made, so counted in this paging; its answer (or error) is not wanted
