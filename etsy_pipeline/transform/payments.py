@@ -86,17 +86,26 @@ def shape_payments(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
         """,
         p,
     )
-    if raw.has("receipts"):  # a payment read before its receipt: link it once the receipt is shaped
-        run(
-            conn,
-            f"""
-            UPDATE core.payments cp SET order_id = o.id, updated_at = now()
-            FROM {raw.table("receipts")} r JOIN core.orders o ON o.etsy_receipt_id = r.receipt_id
-            WHERE {IN_LOADS.format(a="r")} AND cp.etsy_receipt_id = r.receipt_id AND cp.order_id IS NULL
-            """,
-            p,
-        )
+    _link_orders(conn, p)
     return written
+
+
+def _link_orders(conn: Connection, p: dict[str, Any]) -> None:
+    """Link the payments read before their receipt, now that the receipt is shaped.
+
+    The shop's unlinked payments are the few whose order was missing (`ix_payments_order_id` finds them), so they
+    are the ones looked at, not every receipt of the load: walking the 17,000 receipts of a first sync to find
+    none took 0.2 s. It links the same payments: an order shaped before a payment is linked by the upsert above,
+    so a payment still unlinked has an order only if that order arrived in this load."""
+    run(
+        conn,
+        """
+        UPDATE core.payments cp SET order_id = o.id, updated_at = now()
+        FROM core.orders o
+        WHERE cp.order_id IS NULL AND cp.shop_id = :shop_id AND o.etsy_receipt_id = cp.etsy_receipt_id
+        """,
+        p,
+    )
 
 
 def _divisors(raw: RawSchema) -> str:

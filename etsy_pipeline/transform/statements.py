@@ -55,7 +55,12 @@ class Children:
 def remove_missing(
     conn: Connection, raw: RawSchema, p: dict[str, Any], parents: str, kids: Children, raw_child: str
 ) -> int:
-    """Delete the children of the re-read parents (`parents`: the `changed` CTE) that their new raw rows lack."""
+    """Delete the children of the re-read parents (`parents`: the `changed` CTE) that their new raw rows lack.
+
+    Runs after the children's upsert (`upsert_sql`, which stamps `updated_at = now()`, the transaction's start, on
+    each row it inserts or rewrites). A row written by it came from its parent's new raw rows, so only the others
+    are looked up in raw: on a first sync that is none, where looking up each of 22,000 line items in raw found
+    them all (0.25-0.4 s of the line items' 1.5 s)."""
     present = (
         f"SELECT 1 FROM {raw.table(raw_child)} x "
         f"WHERE x._dlt_root_id = c._dlt_id AND x.{kids.raw_id} = k.{kids.etsy_id}"
@@ -66,6 +71,6 @@ def remove_missing(
         WITH {parents}
         DELETE FROM {kids.table} k USING {kids.parent} cp, changed c
         WHERE k.{kids.parent_key} = cp.id AND cp.etsy_{kids.etsy_parent} = c.{kids.etsy_parent}
-          AND NOT EXISTS ({present})
+          AND k.updated_at <> now() AND NOT EXISTS ({present})
     """
     return run(conn, sql, p)
