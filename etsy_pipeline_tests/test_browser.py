@@ -128,8 +128,10 @@ def cockpit(fresh_database_url: str, tmp_path: Path) -> Iterator[Cockpit]:
 
 
 def _dismiss_welcome(page: Page) -> None:
-    """A fresh instance greets the first visitor with a newsletter dialog that covers the page."""
+    """A fresh instance greets the visitor with a newsletter and community dialog that covers the page, and on a
+    slow machine it may open after the first page has loaded: whenever it is up before an action, skip it."""
     skip = page.get_by_role("button", name="Skip")
+    page.add_locator_handler(skip, lambda locator: locator.click())
     with contextlib.suppress(Exception):
         skip.wait_for(state="visible", timeout=5_000)
         skip.click()

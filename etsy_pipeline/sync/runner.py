@@ -305,8 +305,8 @@ class _Begun:
     run_id: int
     started: float
     held: ExitStack  # the shop's lock, released when the run is recorded
+    result: SyncResult
     report: RunReport = field(default_factory=RunReport)
-    result: SyncResult | None = None
     extracted: _Extracted | None = None  # None when the extraction ended the run
 
 
@@ -325,8 +325,8 @@ def _begin(runtime: Runtime, access: EtsyAccess, shop_id: int, full: bool, file_
         runtime.repos.shops.set_sync_status(owner, shop_id, "running")
         run_id = _record(runtime, shop_id, kind)
         configure_dlt(str(runtime.settings.data_dir.resolve()))
-        begun = _Begun(shop_id, owner, etsy_shop_id, run_id, time.perf_counter(), held)
-        result = begun.result = SyncResult(shop_id, etsy_shop_id, SyncStatus.SUCCEEDED)
+        result = SyncResult(shop_id, etsy_shop_id, SyncStatus.SUCCEEDED)
+        begun = _Begun(shop_id, owner, etsy_shop_id, run_id, time.perf_counter(), held, result)
         calls_before = access.client.calls
         access.client.limiter.new_run()
         try:
@@ -347,7 +347,6 @@ def _begin(runtime: Runtime, access: EtsyAccess, shop_id: int, full: bool, file_
 def _finish(runtime: Runtime, begun: _Begun) -> SyncResult:
     """Load, shape and judge an extracted run, record it and release the shop (the finishing thread)."""
     result, report = begun.result, begun.report
-    assert result is not None
     with begun.held:
         try:
             if begun.extracted is not None:
