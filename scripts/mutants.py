@@ -75,8 +75,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "no-shop-lock",
         "one pull per shop at a time; a second run ends skipped",
         "etsy_pipeline/sync/runner.py",
-        "        if not held:\n",
-        "        if False:\n",
+        "    if not held.enter_context(shop_lock(",
+        "    if False and not held.enter_context(shop_lock(",
         (f"{SYNC}/test_floor.py::test_two_syncs_of_one_shop_at_once_run_one_after_the_other_never_together",),
     ),
     Mutation(
