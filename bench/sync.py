@@ -46,12 +46,6 @@ def cpu_seconds(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def _result(outcome: Any) -> Any:
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
-
-
 def child(database_url: str, emulator: str, data_dir: str, file_format: str, emulator_pid: str) -> dict[str, Any]:
     """Runs in its own process: connect, full sync, no-change sync; returns the figures."""
     from etsy_pipeline.demo import emulator_settings
@@ -59,7 +53,7 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
     from etsy_pipeline.settings import load_settings
     from etsy_pipeline.sync.clients import build_access
     from etsy_pipeline.sync.connect import authorize, record_connection
-    from etsy_pipeline.sync.runner import sync_shops
+    from etsy_pipeline.sync.runner import or_raise, sync_shops
 
     base = load_settings(database_url=database_url, data_dir=data_dir, _env_file=None)
     settings = emulator_settings(base, emulator).model_copy(update={"etsy_qps": 0, "etsy_qpd": 0})
@@ -75,13 +69,13 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         serving_before, cpu_before = cpu_seconds(serving), time.process_time()
         started = time.perf_counter()
         ids = [s.shop_id for s in shops]
-        full = [_result(r) for r in sync_shops(runtime, access, ids, full=True, file_format=file_format)]
+        full = list(or_raise(sync_shops(runtime, access, ids, full=True, file_format=file_format)))
         full_seconds = time.perf_counter() - started
         full_cpu, emulator_cpu = time.process_time() - cpu_before, cpu_seconds(serving) - serving_before
         calls_after = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         by_operation = {k: v - calls_before.get(k, 0) for k, v in calls_after.items() if v - calls_before.get(k, 0)}
         started = time.perf_counter()
-        again = [_result(r) for r in sync_shops(runtime, access, ids, file_format=file_format)]
+        again = list(or_raise(sync_shops(runtime, access, ids, file_format=file_format)))
         again_seconds = time.perf_counter() - started
         with runtime.db.engine.connect() as conn:
             counts = {

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.sync.clients import EtsyAccess
-from etsy_pipeline.sync.runner import SyncResult, connected_shops, sync_shops
+from etsy_pipeline.sync.runner import SyncResult, connected_shops, or_raise, sync_shops
 
 
 def sync_all(
@@ -25,9 +25,7 @@ def sync_all(
         raise LookupError(f"shop(s) {missing} are not connected; run `etsy-pipeline connect` first")
     results = []
     with console.status(f"syncing {len(shops)} shop(s) ({'full' if full else 'incremental'})…"):
-        for result in sync_shops(runtime, access, [shop_id for shop_id, _ in shops], full=full):
-            if isinstance(result, Exception):
-                raise result
+        for result in or_raise(sync_shops(runtime, access, [shop_id for shop_id, _ in shops], full=full)):
             console.print(
                 f"shop {result.etsy_shop_id}: {result.status} in {result.seconds:.1f}s, {result.api_calls} API calls"
             )

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -415,14 +415,21 @@ def _outcome(future: Future[Any]) -> SyncResult | Exception:
     return result
 
 
+def or_raise(outcomes: Iterable[SyncResult | Exception]) -> Iterator[SyncResult]:
+    """The results of `sync_shops` for a caller where one shop's unexpected error ends the whole pull: raised in
+    its turn (the shops before it are recorded, the one being finished beside it completes)."""
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+        yield outcome
+
+
 def sync_shop(
     runtime: Runtime, access: EtsyAccess, shop_id: int, *, full: bool = False, file_format: str = FILE_FORMAT
 ) -> SyncResult:
     """Pull one shop (core id) from Etsy into `etsy_raw` and `core`; never raises for Etsy trouble."""
-    [outcome] = list(sync_shops(runtime, access, [shop_id], full=full, file_format=file_format))
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
+    [result] = or_raise(sync_shops(runtime, access, [shop_id], full=full, file_format=file_format))
+    return result
 
 
 def connected_shops(runtime: Runtime, etsy_shop_ids: list[int] | None = None) -> list[Any]:

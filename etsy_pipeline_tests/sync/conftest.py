@@ -27,7 +27,7 @@ from etsy_pipeline.storage.database import Database
 from etsy_pipeline.storage.repositories import Repositories
 from etsy_pipeline.sync.clients import EtsyAccess, build_access
 from etsy_pipeline.sync.connect import Connected, authorize, record_connection
-from etsy_pipeline.sync.runner import SyncResult, sync_shop, sync_shops
+from etsy_pipeline.sync.runner import SyncResult, or_raise, sync_shop, sync_shops
 from etsy_pipeline_tests.conftest import REDIS_URL
 
 
@@ -53,11 +53,7 @@ class Installation:
 
     def sync_all(self, **kwargs: Any) -> list[SyncResult]:
         """Every shop as one batch, as the CLI and a scheduled run pull them (`sync_shops`)."""
-        outcomes = list(sync_shops(self.runtime, self.access, [s.shop_id for s in self.shops], **kwargs))
-        for outcome in outcomes:
-            if isinstance(outcome, Exception):
-                raise outcome
-        return [o for o in outcomes if isinstance(o, SyncResult)]
+        return list(or_raise(sync_shops(self.runtime, self.access, [s.shop_id for s in self.shops], **kwargs)))
 
     def newest_refundable(self, etsy_shop_id: int) -> Receipt:
         """The shop's most recently changed receipt that shipped and has no refund yet (a refund target)."""
