@@ -352,6 +352,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            pass",
         ("etsy_pipeline_tests/etsy/test_paging.py::test_a_caller_that_stops_early_waits_for_the_page_fetched_ahead",),
     ),
+    Mutation(
+        "dropped-write-sent-again",
+        "a write whose connection dropped after sending may have reached Etsy: it is never sent again by the client",
+        "etsy_pipeline/etsy/transport.py",
+        "            raise TransportFailure(type(exc).__name__, sent=True) from None",
+        "            raise TransportFailure(type(exc).__name__, sent=False) from None",
+        ("etsy_pipeline_tests/etsy/test_transport.py::test_a_connection_dropped_after_sending_leaves_the_write_unknown",),
+    ),
+    Mutation(
+        "refused-write-given-up",
+        "a write whose connection never opened certainly did not arrive: the client sends it again",
+        "etsy_pipeline/etsy/transport.py",
+        "            raise TransportFailure(type(exc).__name__, sent=False) from None",
+        "            raise TransportFailure(type(exc).__name__, sent=True) from None",
+        ("etsy_pipeline_tests/etsy/test_transport.py::test_a_connection_never_opened_is_a_write_that_was_not_sent",),
+    ),
 )
 
 

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
 
-import httpx
 import orjson
 
 from etsy_pipeline.etsy.auth import TokenManager
 from etsy_pipeline.etsy.errors import EtsyClientError, EtsyError, EtsyServerError, QuotaExhausted
 from etsy_pipeline.etsy.ratelimit import Limiter
+from etsy_pipeline.etsy.transport import Answer, Transport, TransportFailure
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +71,7 @@ class WriteOutcomeUnknown(EtsyError):
     """A write may or may not have been applied (5xx, timeout or cut-short body after sending): read Etsy back."""
 
 
-# Transport errors raised before a single byte of the request left: a write may safely be sent again.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Answer) -> float | None:
     raw = response.headers.get("retry-after")
     try:
         return float(raw) if raw is not None else None
@@ -83,11 +79,11 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _error_body(response: httpx.Response) -> dict[str, Any]:
+def _error_body(response: Answer) -> dict[str, Any]:
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        return {"error": response.text[:200] or response.reason_phrase}
+        return {"error": response.text[:200] or response.reason}
     return body if isinstance(body, dict) else {"error": str(body)[:200]}
 
 
@@ -105,11 +101,8 @@ class EtsyClient:
         seed: int | None = None,
         prefetch: bool = True,
     ) -> None:
-        self.http = httpx.Client(
-            base_url=base_url,
-            headers={"x-api-key": f"{keystring}:{shared_secret}", "accept": "application/json"},
-            timeout=timeout,
-            limits=httpx.Limits(max_keepalive_connections=4, max_connections=8),
+        self.http = Transport(
+            base_url, {"x-api-key": f"{keystring}:{shared_secret}", "accept": "application/json"}, timeout=timeout
         )
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
@@ -161,9 +154,9 @@ class EtsyClient:
             request_id: str | None = None
             try:
                 response = self.http.request(method, url, params=params, data=data, json=json, headers=headers)
-            except httpx.TransportError as exc:
-                reason = f"network error {type(exc).__name__}"
-                if write and not isinstance(exc, NOT_SENT):
+            except TransportFailure as exc:
+                reason = f"network error {exc.kind}"
+                if write and exc.sent:
                     raise WriteOutcomeUnknown(f"{method} {url}: {reason}") from None
             else:
                 self.limiter.observe(response.headers)
@@ -171,7 +164,7 @@ class EtsyClient:
                 if remaining is not None and remaining.isdigit():
                     self.last_remaining_today = int(remaining)
                 request_id = response.headers.get("x-etsy-request-uuid")
-                status = response.status_code
+                status = response.status
                 if status < 300:
                     try:
                         return orjson.loads(response.content)
@@ -191,7 +184,7 @@ class EtsyClient:
                         raise QuotaExhausted(message, status=status, request_id=request_id,
                                              retry_after=_retry_after(response))  # fmt: skip
                     if status not in RETRYABLE:
-                        raise EtsyClientError(message or response.reason_phrase, status=status, request_id=request_id)
+                        raise EtsyClientError(message or response.reason, status=status, request_id=request_id)
                     reason = f"HTTP {status} {message}".strip()
                     if write and status != 429:
                         raise WriteOutcomeUnknown(f"{method} {url}: {reason}", status=status, request_id=request_id)
