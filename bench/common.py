@@ -36,6 +36,29 @@ def throwaway_database(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+def database_cpu() -> float | None:
+    """CPU seconds the local PostgreSQL server has spent: its live processes plus the backends its postmaster has
+    reaped (a connection that closed mid-measurement still counts). The whole server's, so a figure is this
+    work's only when nothing else uses the server; None when the server is not on this machine or not readable."""
+    import psutil
+
+    total, found = 0.0, False
+    for process in psutil.process_iter(["name"]):
+        if not (process.info["name"] or "").startswith("postgres"):
+            continue
+        try:
+            times = process.cpu_times()
+            parent = process.parent()
+            postmaster = parent is None or not parent.name().startswith("postgres")
+        except psutil.Error:
+            return None
+        found = True
+        total += times.user + times.system
+        if postmaster:
+            total += times.children_user + times.children_system
+    return total if found else None
+
+
 def p50_p95_ms(samples: list[float]) -> tuple[float, float]:
     """Median and 95th percentile of durations in seconds, in milliseconds."""
     ordered = sorted(samples)

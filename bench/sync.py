@@ -11,9 +11,10 @@ Records = receipts + line items + listings. The minimum API calls for a load are
 at Etsy's 12,000 offset cap). Figures are printed, never asserted.
 
 The machine is shared: other work on its two cores moves wall-clock rates by a factor of two between runs. So each
-side also reports its CPU seconds (the puller's process, and the emulator's, which both sides pay; PostgreSQL's
-are not attributable on a shared server), and `--rounds` alternates the two sides, printing each round's ratio and
-the ratio of the best rates.
+side also reports its CPU seconds (the puller's process, the emulator's, which both sides pay, and the local
+PostgreSQL server's, which is this work's only when nothing else uses the server), the floor those CPU seconds set
+on this machine's cores, and `--rounds` alternates the two sides, printing each round's ratio and the ratio of
+the best rates.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import scale_command, serve_emulator, stop_emulator, throwaway_database  # noqa: E402
+from bench.common import database_cpu, scale_command, serve_emulator, stop_emulator, throwaway_database  # noqa: E402
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -66,12 +67,13 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         ]
         calls_before = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         serving = psutil.Process(int(emulator_pid))
-        serving_before, cpu_before = cpu_seconds(serving), time.process_time()
+        serving_before, cpu_before, database_before = cpu_seconds(serving), time.process_time(), database_cpu()
         started = time.perf_counter()
         ids = [s.shop_id for s in shops]
         full = list(or_raise(sync_shops(runtime, access, ids, full=True, file_format=file_format)))
         full_seconds = time.perf_counter() - started
         full_cpu, emulator_cpu = time.process_time() - cpu_before, cpu_seconds(serving) - serving_before
+        database_after = database_cpu()
         calls_after = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         by_operation = {k: v - calls_before.get(k, 0) for k, v in calls_after.items() if v - calls_before.get(k, 0)}
         started = time.perf_counter()
@@ -91,6 +93,7 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         "full_seconds": full_seconds,
         "full_cpu": full_cpu,
         "emulator_cpu": emulator_cpu,
+        "database_cpu": None if database_before is None or database_after is None else database_after - database_before,
         "full_calls": sum(r.api_calls for r in full),
         "again_seconds": again_seconds,
         "again_calls": sum(r.api_calls for r in again),
@@ -113,7 +116,8 @@ def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int)
     os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"  # dlt's warnings about columns it could not type drown the figures
     logging.getLogger("dlt").setLevel(logging.ERROR)
     credentials = httpx.get(f"{emulator}/_emulator/credentials").json()
-    totals = {"records": 0, "seconds": 0.0, "calls": 0, "cpu": 0.0, "emulator_cpu": 0.0}
+    totals: dict[str, Any] = {"records": 0, "seconds": 0.0, "calls": 0, "cpu": 0.0, "emulator_cpu": 0.0}
+    database_total: float | None = 0.0
     serving = psutil.Process(emulator_pid)
     placeholder = "unused"  # trust authentication; dlt insists on a password
     dsn = (
@@ -171,12 +175,17 @@ def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int)
             pipelines_dir=os.path.join(data_dir, "pipelines"),
         )
         calls_before = sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values())
-        serving_before, cpu_before = cpu_seconds(serving), time.process_time()
+        serving_before, cpu_before, database_before = cpu_seconds(serving), time.process_time(), database_cpu()
         started = time.perf_counter()
         pipeline.run(source)
         totals["seconds"] += time.perf_counter() - started
         totals["cpu"] += time.process_time() - cpu_before
         totals["emulator_cpu"] += cpu_seconds(serving) - serving_before
+        database_after = database_cpu()
+        if database_total is None or database_before is None or database_after is None:
+            database_total = None
+        else:
+            database_total += database_after - database_before
         totals["calls"] += sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values()) - calls_before
         trace = pipeline.last_trace
         counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
@@ -185,7 +194,19 @@ def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int)
             for k, v in counts.items()
             if k == "receipts" or k == "receipts__transactions" or (k.startswith("listings_") and "__" not in k)
         )
+    totals["database_cpu"] = database_total
     return totals
+
+
+def cpu_line(puller: float, emulator: float, database: float | None, seconds: float) -> str:
+    """The CPU seconds of each process and the wall-clock floor their sum sets on this machine's cores."""
+    if database is None:
+        return f"CPU: puller {puller:.1f} s, emulator {emulator:.1f} s, PostgreSQL not measurable"
+    total, cores = puller + emulator + database, os.cpu_count() or 1
+    return (
+        f"CPU: puller {puller:.1f} s + emulator {emulator:.1f} s + PostgreSQL {database:.1f} s = {total:.1f} s, "
+        f"at least {total / cores:.1f} s of wall time on {cores} cores (took {seconds:.1f} s)"
+    )
 
 
 def ours(args: argparse.Namespace, url: str, emulator_pid: int, file_format: str) -> dict[str, Any] | None:
@@ -214,6 +235,8 @@ def ours(args: argparse.Namespace, url: str, emulator_pid: int, file_format: str
         f"  CPU: puller {figures['full_cpu']:.1f} s = {records / figures['full_cpu']:,.0f} records per CPU second, "
         f"emulator {figures['emulator_cpu']:.1f} s"
     )
+    cpu = cpu_line(figures["full_cpu"], figures["emulator_cpu"], figures["database_cpu"], figures["full_seconds"])
+    print("  " + cpu)
     per_thousand = 1000 * figures["full_calls"] / records
     print(
         f"  API calls: {figures['full_calls']:,} = {per_thousand:.1f} per 1,000 records "
@@ -250,9 +273,11 @@ def main() -> int:
             if args.rounds > 1:
                 print(f"round {n + 1} of {args.rounds} (load average {os.getloadavg()[0]:.1f})")
             rates: dict[str, float] = {}
+            records: dict[str, int] = {}
             for file_format in args.formats:
                 figures = ours(args, url, server.pid, file_format)
                 if figures:
+                    records[file_format] = figures["records"]
                     rates[file_format] = figures["records"] / figures["full_seconds"]
                     best[file_format] = max(best.get(file_format, 0.0), rates[file_format])
             if args.skip_baseline:
@@ -267,10 +292,12 @@ def main() -> int:
                 f"{base['calls']:,} API calls; CPU: {base['cpu']:.1f} s = {base['records'] / base['cpu']:,.0f} "
                 f"records per CPU second, emulator {base['emulator_cpu']:.1f} s"
             )
+            print("  " + cpu_line(base["cpu"], base["emulator_cpu"], base["database_cpu"], base["seconds"]))
             for file_format, rate in rates.items():
                 print(
                     f"  etsy-pipeline ({file_format}) {rate:,.0f} records/s / baseline {base_rate:,.0f} records/s "
-                    f"= ratio {rate / base_rate:.2f} (target: 2.00 or more)"
+                    f"= ratio {rate / base_rate:.2f} (target: 2.00 or more: {records[file_format]:,} records in "
+                    f"{records[file_format] / (2 * base_rate):.1f} s)"
                 )
         if args.rounds > 1 and "baseline" in best:
             for file_format in args.formats:

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 from dlt.common.normalizers.json.helpers import get_nested_row_hash
-from dlt.common.normalizers.utils import generate_dlt_id
 
 from etsy_pipeline.sources.etsy.fastpath import csv_rows, write_csv
-from etsy_pipeline.sources.etsy.flatten import Flattener, RowIds, TableRows, Unsupported
+from etsy_pipeline.sources.etsy.flatten import Flattener, TableRows, Unsupported
 
 
 def record() -> dict[str, Any]:
@@ -56,18 +55,6 @@ def test_a_record_becomes_the_rows_dlt_would_store() -> None:
     assert [r["value"] for r in f.tables["receipts__tags"].rows] == ["x"]
     assert f.tables["receipts"].new["grandtotal__extra"] == "json"
     assert "note" not in f.tables["receipts"].types  # only ever null: no type, no column
-
-
-def test_root_rows_get_distinct_ids_of_dlts_shape_across_blocks() -> None:
-    """Ids are drawn in blocks: past the first block they must still be new, and shaped as dlt's own."""
-    ids = RowIds(block=8)
-    drawn = [ids.next() for _ in range(30)]
-    assert len(set(drawn)) == 30
-    assert all(len(i) == len(generate_dlt_id()) and i.isascii() for i in drawn)
-    f = Flattener("receipts", 1, "load-1")
-    for n in range(3):
-        f.add({**record(), "receiptId": n})
-    assert len({r["_dlt_id"] for r in f.tables["receipts"].rows}) == 3
 
 
 def test_deeper_nesting_flattens_dicts_inside_children() -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from dlt.common.normalizers.json.helpers import get_nested_row_hash
 from dlt.common.normalizers.naming.snake_case import NamingConvention
-from dlt.common.normalizers.utils import generate_dlt_ids
+from dlt.common.normalizers.utils import generate_dlt_id
 from dlt.common.schema.detections import is_iso_timestamp
 
 # dlt's type for each JSON value type (`relational` normalizer, `py_type_to_sc_type`)
@@ -32,7 +32,6 @@ NULL_ONLY = frozenset({type(None)})
 BOOKKEEPING = frozenset({"_dlt_id", "_dlt_load_id", "_dlt_root_id", "_dlt_parent_id", "_dlt_list_idx"})
 # dlt's naming for PostgreSQL identifiers (63 bytes at most)
 NAMING = NamingConvention(max_length=63)
-ID_BLOCK = 4096  # root-row ids drawn per call for random bytes
 
 ROOT_COLUMNS: dict[str, dict[str, Any]] = {
     "_dlt_load_id": {"data_type": "text", "nullable": False},
@@ -123,23 +122,6 @@ class Plan:
             lists.append((fragments, record[key]))
 
 
-class RowIds:
-    """dlt's random root-row ids (`generate_dlt_ids`, the same ids its normalizer gives), drawn a block at a time.
-
-    Asked for one at a time (`generate_dlt_id`), every root row cost a system call for random bytes: 7% of an
-    extraction's CPU on a virtual machine (bench/sync.py under py-spy). A block costs one call.
-    """
-
-    def __init__(self, block: int = ID_BLOCK) -> None:
-        self.block = block
-        self._ids: list[str] = []
-
-    def next(self) -> str:
-        if not self._ids:
-            self._ids = generate_dlt_ids(self.block)
-        return self._ids.pop()
-
-
 class Flattener:
     """Turns root records into rows of the root table and its child tables, as dlt would store them.
 
@@ -164,7 +146,6 @@ class Flattener:
         self._shapes: dict[tuple[Any, ...], Plan] = {}
         self.parents: dict[str, str] = {}  # child table -> the table its rows hang off
         self._known = {name: dict(columns) for name, columns in (known or {}).items()}
-        self._ids = RowIds()
         self.table(root, ())
 
     def table(self, name: str, path: tuple[str, ...]) -> TableRows:
@@ -284,7 +265,7 @@ class Flattener:
         lists: list[tuple[tuple[str, ...], list[Any]]] = []
         self._flatten(table, record, level, (), row, lists, unchecked)
         if parent_id is None:
-            row_id = row["_dlt_id"] = self._ids.next()
+            row_id = row["_dlt_id"] = generate_dlt_id()
             row["_dlt_load_id"] = self.load_id
             root_id = row_id
         else:
