@@ -22,7 +22,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import scale_command, serve_emulator, stop_emulator  # noqa: E402
+from bench.common import first_seller, scale_command, serve_emulator, stop_emulator  # noqa: E402
 from etsy_pipeline.etsy.transport import Transport  # noqa: E402
 
 
@@ -43,18 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     process, url = serve_emulator(scale_command(args.scale))
     try:
-        credentials = httpx.get(f"{url}/_emulator/credentials").json()
-        seller = credentials["users"][0]
-        form = {"grant_type": "refresh_token", "client_id": credentials["keystring"]}
-        token = httpx.post(
-            f"{url}/v3/public/oauth/token", data=form | {"refresh_token": seller["refresh_token"]}
-        ).json()["access_token"]
-        headers = {
-            "x-api-key": f"{credentials['keystring']}:{credentials['shared_secret']}",
-            "authorization": f"Bearer {token}",
-            "accept": "application/json",
-        }
-        path = f"/v3/application/shops/{seller['shop_id']}/receipts"
+        shop_id, headers = first_seller(url)
+        path = f"/v3/application/shops/{shop_id}/receipts"
         with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
             transport = Transport(url, headers)
             sides: dict[str, Callable[[int], bytes]] = {

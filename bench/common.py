@@ -90,6 +90,18 @@ def serve_emulator(command: Callable[[int], list[str]], cwd: Path | None = None)
     raise RuntimeError("the emulator did not start")
 
 
+def first_seller(url: str) -> tuple[int, dict[str, str]]:
+    """The emulator's first seller: its shop id and the headers of a call on its behalf (key and bearer token)."""
+    credentials = httpx.get(f"{url}/_emulator/credentials").json()
+    seller = credentials["users"][0]
+    form = {"grant_type": "refresh_token", "client_id": credentials["keystring"]}
+    token = httpx.post(f"{url}/v3/public/oauth/token", data=form | {"refresh_token": seller["refresh_token"]}).json()[
+        "access_token"
+    ]
+    headers = {"x-api-key": credentials["api_key"], "authorization": f"Bearer {token}", "accept": "application/json"}
+    return int(seller["shop_id"]), headers
+
+
 def stop_emulator(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     process.wait(timeout=30)

@@ -26,7 +26,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import scale_command, serve_emulator, stop_emulator  # noqa: E402
+from bench.common import first_seller, scale_command, serve_emulator, stop_emulator  # noqa: E402
 from etsy_pipeline.sources.etsy import validation  # noqa: E402
 from etsy_pipeline.sources.etsy.digests import digest_key, stamped  # noqa: E402
 from etsy_pipeline.sources.etsy.fastpath import write_csv  # noqa: E402
@@ -38,14 +38,8 @@ from etsy_pipeline.storage.crypto import Cipher, generate_key  # noqa: E402
 def fetch_pages(scale: str, pages: int) -> list[bytes]:
     process, url = serve_emulator(scale_command(scale))
     try:
-        credentials = httpx.get(f"{url}/_emulator/credentials").json()
-        seller = credentials["users"][0]
-        form = {"grant_type": "refresh_token", "client_id": credentials["keystring"]}
-        token = httpx.post(
-            f"{url}/v3/public/oauth/token", data=form | {"refresh_token": seller["refresh_token"]}
-        ).json()["access_token"]
-        headers = {"x-api-key": credentials["api_key"], "authorization": f"Bearer {token}"}
-        path = f"{url}/v3/application/shops/{seller['shop_id']}/receipts"
+        shop_id, headers = first_seller(url)
+        path = f"{url}/v3/application/shops/{shop_id}/receipts"
         return [
             httpx.get(path, params={"limit": 100, "offset": n * 100}, headers=headers, timeout=60).content
             for n in range(pages)
