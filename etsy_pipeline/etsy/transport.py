@@ -1,9 +1,9 @@
 """The Etsy client's HTTP: keep-alive connections from urllib3, and nothing else between a call and its answer.
 
 A pull makes thousands of calls for pages of some 250 KB each, and the client does its own retries, limits and
-error handling, so what it needs from an HTTP library is a request sent and an answer read whole. httpx spent
-2.0 ms of CPU on each receipts page from the emulator where urllib3 spends 0.7 ms (same machine, same pages:
-bench notes in docs/benchmarks.md), and on two cores a pull's CPU is its wall time. So the client talks to a
+error handling, so what it needs from an HTTP library is a request sent and an answer read whole. A receipts page
+from the emulator cost 2.1 ms of CPU through httpx and 1.5 ms through urllib3, parsing included (`bench/client.py`,
+docs/benchmarks.md), and a pull's CPU bounds its wall time on two cores. So the client talks to a
 `urllib3` pool directly, with what httpx did for it kept: TLS verified against certifi's roots, the proxy the
 environment names (`HTTPS_PROXY`, `NO_PROXY`...), gzip asked for and decoded, query and form values encoded as
 httpx encoded them (`true`/`false` for booleans, repeated keys for lists), redirects not followed, no retries of
