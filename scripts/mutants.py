@@ -358,7 +358,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "etsy_pipeline/etsy/transport.py",
         "            raise TransportFailure(type(exc).__name__, sent=True) from None",
         "            raise TransportFailure(type(exc).__name__, sent=False) from None",
-        ("etsy_pipeline_tests/etsy/test_transport.py::test_a_connection_dropped_after_sending_leaves_the_write_unknown",),
+        (
+            "etsy_pipeline_tests/etsy/test_transport.py::test_a_connection_dropped_after_sending_leaves_the_write_unknown",
+        ),
     ),
     Mutation(
         "refused-write-given-up",
