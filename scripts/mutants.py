@@ -363,6 +363,16 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "proxy-ignored",
+        "the API client goes through the proxy the environment names, except for the hosts NO_PROXY excludes",
+        "etsy_pipeline/etsy/transport.py",
+        'if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):',
+        "if False:",
+        (
+            "etsy_pipeline_tests/etsy/test_transport.py::test_the_environments_proxy_is_used_unless_the_host_is_excluded",
+        ),
+    ),
+    Mutation(
         "refused-write-given-up",
         "a write whose connection never opened certainly did not arrive: the client sends it again",
         "etsy_pipeline/etsy/transport.py",

@@ -89,3 +89,17 @@ def test_a_connection_dropped_after_sending_leaves_the_write_unknown(hanging_up:
     with pytest.raises(EtsyServerError):  # a read is retried
         client.get("/users/me")
     assert client.calls == 3
+
+
+def test_the_environments_proxy_is_used_unless_the_host_is_excluded(
+    connected: Connected, closed_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{closed_port}")  # a proxy that is not there
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(TransportFailure):
+        Transport(connected.emulator.url, {}).request("GET", "/_emulator/credentials")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1")
+    assert Transport(connected.emulator.url, {}).request("GET", "/_emulator/credentials").status == 200
