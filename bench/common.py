@@ -59,6 +59,12 @@ def database_cpu() -> float | None:
     return total if found else None
 
 
+def database_cpu_since(before: float | None) -> float | None:
+    """The server's CPU seconds since `before` (a `database_cpu()` reading); None when either reading is."""
+    after = database_cpu()
+    return None if before is None or after is None else after - before
+
+
 def p50_p95_ms(samples: list[float]) -> tuple[float, float]:
     """Median and 95th percentile of durations in seconds, in milliseconds."""
     ordered = sorted(samples)

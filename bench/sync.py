@@ -39,7 +39,14 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_cpu, scale_command, serve_emulator, stop_emulator, throwaway_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    database_cpu,
+    database_cpu_since,
+    scale_command,
+    serve_emulator,
+    stop_emulator,
+    throwaway_database,
+)
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -73,7 +80,7 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         full = list(or_raise(sync_shops(runtime, access, ids, full=True, file_format=file_format)))
         full_seconds = time.perf_counter() - started
         full_cpu, emulator_cpu = time.process_time() - cpu_before, cpu_seconds(serving) - serving_before
-        database_after = database_cpu()
+        full_database_cpu = database_cpu_since(database_before)
         calls_after = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         by_operation = {k: v - calls_before.get(k, 0) for k, v in calls_after.items() if v - calls_before.get(k, 0)}
         started = time.perf_counter()
@@ -93,7 +100,7 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         "full_seconds": full_seconds,
         "full_cpu": full_cpu,
         "emulator_cpu": emulator_cpu,
-        "database_cpu": None if database_before is None or database_after is None else database_after - database_before,
+        "database_cpu": full_database_cpu,
         "full_calls": sum(r.api_calls for r in full),
         "again_seconds": again_seconds,
         "again_calls": sum(r.api_calls for r in again),
@@ -181,11 +188,8 @@ def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int)
         totals["seconds"] += time.perf_counter() - started
         totals["cpu"] += time.process_time() - cpu_before
         totals["emulator_cpu"] += cpu_seconds(serving) - serving_before
-        database_after = database_cpu()
-        if database_total is None or database_before is None or database_after is None:
-            database_total = None
-        else:
-            database_total += database_after - database_before
+        spent = database_cpu_since(database_before)
+        database_total = None if database_total is None or spent is None else database_total + spent
         totals["calls"] += sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values()) - calls_before
         trace = pipeline.last_trace
         counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
