@@ -49,8 +49,13 @@ def _destination(url: str) -> Any:
     dlt asks a destination for its capabilities several times a pull, and each answer resolves the destination's
     whole configuration again (about 45 ms, a quarter of a no-change pull of a small shop). The answer depends
     only on the naming convention here (no explicit config is passed), so it is kept per convention.
+
+    `create_indexes=False`: dlt would give every `_dlt_id`, of the staging tables too, a UNIQUE constraint. Nothing
+    reads a child row or a staging row by its `_dlt_id`, and keeping those indexes up to date was a sixth of
+    PostgreSQL's work in a full pull (bench/sync.py); the lookups the merge and the shaping make have the indexes
+    of `transform/raw.py`, the root's `_dlt_id` among them.
     """
-    destination = dlt.destinations.postgres(dlt_credentials(url))
+    destination = dlt.destinations.postgres(dlt_credentials(url), create_indexes=False)
     resolve = destination.capabilities
     known: dict[tuple[Any, ...], Any] = {}
 

@@ -41,8 +41,9 @@ class RawSchema:
         return f'{RAW}."{name}"'
 
 
-# dlt creates no index on primary keys, and the shaping SQL reads by shop and load and joins children to their
-# root. These indexes make both the merge and the shaping cost follow the size of a load, not of the table.
+# dlt creates no index on primary keys (nor, with `create_indexes=False`, on `_dlt_id`: sync/workdir.py), and the
+# shaping SQL reads by shop and load and joins children to their root. These indexes make both the merge (which
+# deletes a root's old rows by `_dlt_id`) and the shaping cost follow the size of a load, not of the table.
 ROOT_KEYS = {
     "shops": "shop_id",
     "shop_sections": "shop_section_id",
@@ -61,6 +62,8 @@ def ensure_raw_indexes(conn: Connection) -> int:
     for table, key in ROOT_KEYS.items():
         if raw.has(table, key):
             wanted.append((table, key))
+        if raw.has(table, "_dlt_id"):
+            wanted.append((table, "_dlt_id"))  # skipped below where dlt's own unique constraint has it
         if raw.has(table, "shop_id") and raw.has(table, "_dlt_load_id"):
             wanted.append((table, "shop_id, _dlt_load_id"))
     for table, present in raw.columns.items():
@@ -73,7 +76,7 @@ def ensure_raw_indexes(conn: Connection) -> int:
     created = 0
     for table, columns in wanted:
         name = f"ix_{table}_{columns.replace(', ', '_')}"[:63]
-        if name in existing:
+        if name in existing or (columns == "_dlt_id" and f"{table}__dlt_id_key" in existing):
             continue
         conn.execute(text(f'CREATE INDEX IF NOT EXISTS "{name}" ON {RAW}."{table}" ({columns})'))
         created += 1

@@ -41,3 +41,16 @@ def test_raw_indexes_are_ensured_for_every_new_or_recreated_table_and_only_then(
     _create(db, "receipts", "receipt_id")
     assert _ensure(db) == 2
     assert {"ix_receipts_receipt_id", "ix_receipts_shop_id__dlt_load_id"} <= _indexes(db)
+
+
+def test_a_root_table_gets_an_index_on_its_row_key_unless_dlt_made_one(db: Database) -> None:
+    """dlt makes no `_dlt_id` index (`create_indexes=False`), but the merge deletes a root's old rows by it."""
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE SCHEMA IF NOT EXISTS etsy_raw"))
+        conn.execute(text("CREATE TABLE etsy_raw.payments (payment_id bigint, _dlt_id text)"))
+        # a table dlt created before, with its unique constraint on `_dlt_id`
+        conn.execute(text("CREATE TABLE etsy_raw.reviews (transaction_id bigint, _dlt_id text UNIQUE)"))
+    _ensure(db)
+    indexes = _indexes(db)
+    assert "ix_payments__dlt_id" in indexes
+    assert "reviews__dlt_id_key" in indexes and "ix_reviews__dlt_id" not in indexes
