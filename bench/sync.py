@@ -1,6 +1,7 @@
 """Pull-sync benchmark: end-to-end records/s, peak memory, API calls, a no-change run, and a dlt baseline.
 
     .venv/bin/python bench/sync.py [--scale medium] [--formats insert_values csv] [--skip-baseline] [--rounds 3]
+                                   [--baseline-entities sales|all]
 
 For each file format: a fresh database, the emulator serving the scale from a separate process with limits off,
 its sellers connected, then (in a child process, so its peak memory is its own) a full sync of every shop as
@@ -8,7 +9,9 @@ one batch (`sync_shops`, as the CLI and a scheduled Dagster run pull them), then
 Records = receipts + line items + listings. The minimum API calls for a load are records/100 (Etsy pages hold
 100). The baseline loads receipts and listings through a minimal
 `dlt.sources.rest_api` configuration over the same emulator in the same run (no shaping, no windows: it stops
-at Etsy's 12,000 offset cap). Figures are printed, never asserted.
+at Etsy's 12,000 offset cap). With `--baseline-entities all` the baseline also reads reviews and the payment
+ledger, and records count reviews and ledger entries on both sides: the same kind of work on each side (the pull
+also reads payments, uncounted). Figures are printed, never asserted.
 
 The machine is shared: other work on its two cores moves wall-clock rates by a factor of two between runs. So each
 side also reports its CPU seconds (the puller's process, the emulator's, which both sides pay, and the local
@@ -91,12 +94,18 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
                 t: conn.execute(text(f"SELECT count(*) FROM core.{t}")).scalar_one()
                 for t in ("orders", "order_items", "listings")
             }
+            # the entities the like-for-like baseline reads too (`--baseline-entities all`)
+            others = {
+                t: conn.execute(text(f"SELECT count(*) FROM core.{t}")).scalar_one()
+                for t in ("reviews", "ledger_entries")
+            }
         access.close()
     return {
         "statuses": sorted({r.status for r in full + again}),
         "errors": sorted({r.error for r in full + again if r.error}),
         "records": sum(counts.values()),
         "counts": counts,
+        "records_all": sum(counts.values()) + sum(others.values()),
         "full_seconds": full_seconds,
         "full_cpu": full_cpu,
         "emulator_cpu": emulator_cpu,
@@ -112,8 +121,19 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
     }
 
 
-def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int) -> dict[str, Any]:
-    """The same receipts and listings through a minimal dlt rest_api configuration."""
+SALES = ("receipts", "receipts__transactions")  # the baseline's tables counted as records (with its listings_*)
+LIKE_FOR_LIKE = (*SALES, "reviews", "ledger_entries")
+
+
+def baseline(
+    database_url: str, emulator: str, data_dir: str, emulator_pid: int, every_entity: bool = False
+) -> dict[str, Any]:
+    """The same receipts and listings through a minimal dlt rest_api configuration.
+
+    With `every_entity`, it also reads every paged list the pull reads (reviews, the payment ledger), so both
+    sides do the same kind of work: records then count those entities on both sides (`records_all`). Payments
+    stay out of it (a plain rest_api configuration asks for them one receipt at a time) and out of the count,
+    although the pull still reads them: the comparison leans against the pull, not for it."""
     import dlt
     from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
     from dlt.sources.rest_api import rest_api_source
@@ -123,7 +143,8 @@ def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int)
     os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"  # dlt's warnings about columns it could not type drown the figures
     logging.getLogger("dlt").setLevel(logging.ERROR)
     credentials = httpx.get(f"{emulator}/_emulator/credentials").json()
-    totals: dict[str, Any] = {"records": 0, "seconds": 0.0, "calls": 0, "cpu": 0.0, "emulator_cpu": 0.0}
+    totals: dict[str, Any] = {"records": 0, "records_all": 0, "seconds": 0.0, "calls": 0, "cpu": 0.0}
+    totals["emulator_cpu"] = 0.0
     database_total: float | None = 0.0
     serving = psutil.Process(emulator_pid)
     placeholder = "unused"  # trust authentication; dlt insists on a password
@@ -166,6 +187,8 @@ def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int)
                     },
                 }
             )
+        if every_entity:
+            resources += every_list(user["shop_id"], time.time())
         source = rest_api_source(
             {
                 "client": {
@@ -193,13 +216,42 @@ def baseline(database_url: str, emulator: str, data_dir: str, emulator_pid: int)
         totals["calls"] += sum(httpx.get(f"{emulator}/_emulator/stats").json()["calls"].values()) - calls_before
         trace = pipeline.last_trace
         counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
-        totals["records"] += sum(
-            v
-            for k, v in counts.items()
-            if k == "receipts" or k == "receipts__transactions" or (k.startswith("listings_") and "__" not in k)
-        )
+        listings = sum(v for k, v in counts.items() if k.startswith("listings_") and "__" not in k)
+        totals["records"] += listings + sum(v for k, v in counts.items() if k in SALES)
+        totals["records_all"] += listings
+        totals["records_all"] += sum(v for k, v in counts.items() if k in LIKE_FOR_LIKE)
     totals["database_cpu"] = database_total
     return totals
+
+
+def every_list(shop_id: int, now: float) -> list[Any]:
+    """The rest_api resources of the other paged lists the pull reads: reviews and the payment ledger (Etsy asks
+    for a created-time range on the ledger; the pull's first read goes back three years)."""
+    from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+
+    def paged() -> Any:
+        return OffsetPaginator(limit=100, total_path="count", maximum_offset=12_000)
+
+    span = {"min_created": int(now) - 3 * 365 * 86_400, "max_created": int(now) + 2 * 86_400}
+    return [
+        {
+            "name": "reviews",
+            "primary_key": "transaction_id",
+            "write_disposition": "merge",
+            "endpoint": {"path": f"shops/{shop_id}/reviews", "data_selector": "results", "paginator": paged()},
+        },
+        {
+            "name": "ledger_entries",
+            "primary_key": "entry_id",
+            "write_disposition": "merge",
+            "endpoint": {
+                "path": f"shops/{shop_id}/payment-account/ledger-entries",
+                "data_selector": "results",
+                "params": span,
+                "paginator": paged(),
+            },
+        },
+    ]
 
 
 def cpu_line(puller: float, emulator: float, database: float | None, seconds: float) -> str:
@@ -252,6 +304,11 @@ def ours(args: argparse.Namespace, url: str, emulator_pid: int, file_format: str
         f"  records fetched, every entity: {fetched:,} {figures['fetched']} = "
         f"{1000 * figures['full_calls'] / max(1, fetched):.1f} calls per 1,000"
     )
+    if args.baseline_entities == "all":
+        print(
+            f"  like for like: {figures['records_all']:,} records (also reviews and ledger entries) = "
+            f"{figures['records_all'] / figures['full_seconds']:,.0f} records/s"
+        )
     print(f"  seconds per step and shop: {figures['timings']}")
     print(f"  no-change incremental: {figures['again_seconds']:.1f} s, {figures['again_calls']:,} API calls")
     return figures
@@ -263,6 +320,13 @@ def main() -> int:
     parser.add_argument("--formats", nargs="+", default=["insert_values", "csv"])
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--rounds", type=int, default=1, help="alternate our sync and the baseline this many times")
+    parser.add_argument(
+        "--baseline-entities",
+        choices=("sales", "all"),
+        default="sales",
+        help="sales: the baseline reads receipts and listings (the issue's comparison); all: also reviews and the "
+        "ledger, and records count those on both sides (like for like)",
+    )
     parser.add_argument(
         "--child", nargs=5, metavar=("DB", "EMULATOR", "DATA_DIR", "FORMAT", "PID"), help=argparse.SUPPRESS
     )
@@ -278,22 +342,27 @@ def main() -> int:
                 print(f"round {n + 1} of {args.rounds} (load average {os.getloadavg()[0]:.1f})")
             rates: dict[str, float] = {}
             records: dict[str, int] = {}
+            every = args.baseline_entities == "all"
+            counted = "records_all" if every else "records"
             for file_format in args.formats:
                 figures = ours(args, url, server.pid, file_format)
                 if figures:
-                    records[file_format] = figures["records"]
-                    rates[file_format] = figures["records"] / figures["full_seconds"]
+                    records[file_format] = figures[counted]
+                    rates[file_format] = figures[counted] / figures["full_seconds"]
                     best[file_format] = max(best.get(file_format, 0.0), rates[file_format])
             if args.skip_baseline:
                 continue
             with throwaway_database("etsy_pipeline_sync_bench") as database, tempfile.TemporaryDirectory() as data_dir:
-                base = baseline(database, url, data_dir, server.pid)
-            base_rate = base["records"] / base["seconds"]
+                base = baseline(database, url, data_dir, server.pid, every_entity=every)
+            base_rate = base[counted] / base["seconds"]
             best["baseline"] = max(best.get("baseline", 0.0), base_rate)
-            print("baseline dlt rest_api (receipts, transactions, listings; raw only, offsets capped at 12,000):")
+            read = "receipts, transactions, listings" + (", reviews, ledger entries" if every else "")
+            print(f"baseline dlt rest_api ({read}; raw only, offsets capped at 12,000):")
+            if every:
+                print(f"  like for like: records are {', '.join(LIKE_FOR_LIKE)} and listings on both sides")
             print(
-                f"  {base['records']:,} records in {base['seconds']:.1f} s = {base_rate:,.0f} records/s, "
-                f"{base['calls']:,} API calls; CPU: {base['cpu']:.1f} s = {base['records'] / base['cpu']:,.0f} "
+                f"  {base[counted]:,} records in {base['seconds']:.1f} s = {base_rate:,.0f} records/s, "
+                f"{base['calls']:,} API calls; CPU: {base['cpu']:.1f} s = {base[counted] / base['cpu']:,.0f} "
                 f"records per CPU second, emulator {base['emulator_cpu']:.1f} s"
             )
             print("  " + cpu_line(base["cpu"], base["emulator_cpu"], base["database_cpu"], base["seconds"]))
