@@ -353,6 +353,26 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("etsy_pipeline_tests/etsy/test_paging.py::test_a_caller_that_stops_early_waits_for_the_page_fetched_ahead",),
     ),
     Mutation(
+        "payments-last-answers-dropped",
+        "the payments asked for ahead are all handed on: the last batch's answers come with the ledger's end",
+        "etsy_pipeline/sources/etsy/ledger.py",
+        "            yield from fast.feed(_answered())\n",
+        "            pass\n",
+        (
+            f"{SYNC}/test_payments.py::test_payments_ledger_sections_and_reviews_equal_the_emulator_full_then_incremental",
+        ),
+    ),
+    Mutation(
+        "payments-answered-on-a-file-item",
+        "payments go on with a batch of entries only, never with a ledger file item (its hints would be theirs)",
+        "etsy_pipeline/sources/etsy/ledger.py",
+        "        elif records_of(batch) is not None:",
+        "        else:",
+        (
+            f"{SYNC}/test_payments.py::test_payments_ledger_sections_and_reviews_equal_the_emulator_full_then_incremental",
+        ),
+    ),
+    Mutation(
         "dropped-write-sent-again",
         "a write whose connection dropped after sending may have reached Etsy: it is never sent again by the client",
         "etsy_pipeline/etsy/transport.py",

@@ -121,7 +121,8 @@ class EtsyClient:
             self._ahead = None
         self.http.close()
 
-    def _fetch_ahead(self, work: Callable[[], Any]) -> Future[Any]:
+    def fetch_ahead(self, work: Callable[[], Any]) -> Future[Any]:
+        """Run `work` (calls of this client) in the client's fetch-ahead threads; `close` waits for it."""
         if self._ahead is None:
             self._ahead = ThreadPoolExecutor(max_workers=4, thread_name_prefix="etsy-page-ahead")
         return self._ahead.submit(work)
@@ -253,7 +254,7 @@ class EtsyClient:
                 offset += limit
                 last = len(results) < limit or (trust_count and offset >= count)
                 if self.prefetch and not last and offset > limit and offset < count and offset <= MAX_OFFSET:
-                    ahead = self._fetch_ahead(
+                    ahead = self.fetch_ahead(
                         partial(self.get, path, tokens=tokens, limit=limit, offset=offset, **params)
                     )
                 yield Page(count, results, last)

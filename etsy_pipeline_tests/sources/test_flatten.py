@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from dlt.common.normalizers.json.helpers import get_nested_row_hash
 
-from etsy_pipeline.sources.etsy.fastpath import csv_rows, write_csv
+from etsy_pipeline.sources.etsy.fastpath import csv_columns, write_csv
 from etsy_pipeline.sources.etsy.flatten import Flattener, TableRows, Unsupported
 
 
@@ -91,12 +91,12 @@ def test_an_int_fits_a_double_column_and_csv_cells_read_back(tmp_path: Path) -> 
     f.add({"x": 3, "s": 'a "quoted", text\nline', "b": False, "j": None, "o": {"k": [1]}})
     f.add({"x": 3.5, "s": "", "b": True, "j": None, "o": {"k": [2]}})
     table: TableRows = f.tables["t"]
-    columns, _ = csv_rows(table)
+    columns = csv_columns(table)
     assert columns[:4] == ["x", "s", "b", "o__k"] and "j" not in columns  # an always-null column has no type, no column
     write_csv(table, str(tmp_path / "t.csv"))
     with open(tmp_path / "t.csv", newline="") as file:
         read = list(csv.reader(file))
     assert read[0] == columns
     # "o" is flattened at nesting 1; its list, one level down, stays whole as JSON
-    assert [r[:4] for r in read[1:]] == [["3", 'a "quoted", text\nline', "False", '[1]'],
-                                         ["3.5", "", "True", '[2]']]  # fmt: skip
+    assert [r[:4] for r in read[1:]] == [["3", 'a "quoted", text\nline', "false", '[1]'],
+                                         ["3.5", "", "true", '[2]']]  # fmt: skip

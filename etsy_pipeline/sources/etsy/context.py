@@ -7,8 +7,10 @@ closures nested in one function, so each can be read and tested on its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import dlt
@@ -120,6 +122,10 @@ class Pull:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(path, tokens=self.tokens, **params)
+
+    def get_ahead(self, path: str, **params: Any) -> Future[Any]:
+        """`get`, asked now from the client's fetch-ahead threads; the answer (or Etsy's error) is the future's."""
+        return self.client.fetch_ahead(partial(self.client.get, path, tokens=self.tokens, **params))
 
     def pages(self, path: str, **params: Any) -> Iterator[tuple[int, list[Any]]]:
         """The client's (count, records) pages, stopping quietly (and saying why) on quota or revocation."""

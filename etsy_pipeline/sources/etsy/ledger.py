@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 import dlt
@@ -115,51 +117,83 @@ def _windows(spans: list[tuple[str, Window]], step: int) -> Iterator[tuple[str, 
             yield name, span, Window(low, min(span.high, low + step - 1))
 
 
+@dataclass
+class _Asked:
+    """One batch's payments calls, made ahead; `since` is the ledger time before which its follow-up is done."""
+
+    since: int
+    calls: list[Future[Any]]
+
+
 def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) -> DltResource:
     """Every payment the new ledger entries refer to (a sale, a refund), into the `payments` table.
 
     One batch call per ledger page (up to 100 entries a call) instead of one call per receipt, and incremental
     with the ledger, so every payment arrives, not only recent ones. `pending[0]` is shared with the re-read
     transformer: the ledger time before which every follow-up is done, which the ledger cursor may not pass.
+
+    A batch's calls are made as it comes, from the client's fetch-ahead threads, and their answers handed on with
+    the next batch (the last with the ledger's `End`): Etsy answers while the pull works on the ledger's next
+    page, instead of the pull waiting for each answer (a tenth of a shop's extraction). Every call is waited for
+    before the transformer ends, so each is made and counted inside the pull.
     """
 
     fast = FastPath("payments", "payment_id", SOURCE_NESTING)
+    asked: list[_Asked] = []  # batches whose answers have not been handed on, oldest first
 
     @dlt.transformer(
         name="payments", table_name=route("payments"), primary_key="payment_id", write_disposition="merge",
         data_from=ledger,
     )  # fmt: skip
     def payments(batch: Any) -> Iterator[Any]:
-        if isinstance(batch, End):  # the ledger is read: write the last payments
+        if isinstance(batch, End):  # the ledger is read: the last answers, then the last payments' files
+            yield from fast.feed(_answered())
             yield from fast.finish(transformers=True)
-        else:
-            yield from fast.feed(_payments(batch))
+        elif records_of(batch) is not None:
+            # only on a batch of entries: what the transformer yields for a ledger file item would carry that
+            # file's hints (dlt hands a transformer's items the metadata of the item it was given)
+            new = _ask(batch)
+            if new is not None:
+                asked.append(new)
+            yield from fast.feed(_answered(keep=1 if new is not None else 0))
 
-    def _payments(batch: Any) -> Iterator[Any]:
+    def _ask(batch: list[Any]) -> _Asked | None:
         entries = [e for e in records_of(batch) or [] if refers_to_payment(e)]
         if not entries:
-            return
-        pending[0] = min(int(e.get("created_timestamp") or 0) for e in entries) - 1
+            return None
+        since = min(int(e.get("created_timestamp") or 0) for e in entries) - 1
+        pending[0] = min([since, *(a.since for a in asked)])
+        if pull.report.stopped:
+            pull.report.cap("ledger_entries", since)
+            return None
         # A sale's gross and fee entries refer to the same payment: one entry per reference is enough.
         ids = list({_reference(e): e["entry_id"] for e in reversed(entries)}.values())
-        for chunk in (ids[i : i + MAX_IDS] for i in range(0, len(ids), MAX_IDS)):
-            if pull.report.stopped:
-                pull.report.cap("ledger_entries", pending[0])
-                return
-            try:
-                page = pull.get(
-                    f"/shops/{pull.shop_id}/payment-account/ledger-entries/payments",
-                    ledger_entry_ids=",".join(str(i) for i in chunk),
-                )
-            except STOPS as exc:
-                pull.stop(exc)
-                pull.report.cap("ledger_entries", pending[0])
-                return
-            except EtsyClientError as exc:  # hold the cursor: the next run asks again
-                log.warning("payments of %d ledger entries could not be read: %s", len(chunk), exc)
-                pull.report.cap("ledger_entries", pending[0])
-                continue
-            yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
+        path = f"/shops/{pull.shop_id}/payment-account/ledger-entries/payments"
+        calls = [
+            pull.get_ahead(path, ledger_entry_ids=",".join(str(i) for i in ids[i : i + MAX_IDS]))
+            for i in range(0, len(ids), MAX_IDS)
+        ]
+        return _Asked(since, calls)
+
+    def _answered(keep: int = 0) -> Iterator[Any]:
+        """The answers of the batches asked for, oldest first, but for the newest `keep`; a stop or an error
+        holds the ledger cursor before the batch. dlt may run this transformer's generators interleaved, so
+        `asked` is read afresh at each step."""
+        while len(asked) > keep:
+            head = asked.pop(0)
+            pending[0] = min([head.since, *(a.since for a in asked)])
+            for call in head.calls:
+                try:
+                    page = call.result()
+                except STOPS as exc:
+                    pull.stop(exc)
+                    pull.report.cap("ledger_entries", head.since)
+                    continue
+                except EtsyClientError as exc:  # hold the cursor: the next run asks again
+                    log.warning("payments of a batch of ledger entries could not be read: %s", exc)
+                    pull.report.cap("ledger_entries", head.since)
+                    continue
+                yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
 
     return with_quarantine(payments)
 
