@@ -84,13 +84,28 @@ class TableRows:
 
 
 @dataclass
+class Nested:
+    """A nested dict of a shape: where its columns go, and the plan of the shape it had last time.
+
+    Nested dicts (Etsy's money objects: eight in a receipt, two in each line item) keep their shape from record to
+    record, so comparing the dict's keys and value types with the last ones finds its plan without building and
+    hashing a shape key each time."""
+
+    key: str
+    path: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+    types: tuple[type, ...] = ()
+    plan: Plan | None = None
+
+
+@dataclass
 class Plan:
     """How to flatten one shape of record whose value types are all known to fit their columns."""
 
     copy_all: bool  # top level, every column named as its key: copy the record, then take the dicts and lists out
     columns: list[tuple[str, str]] = field(default_factory=list)  # key -> column
     ints: list[str] = field(default_factory=list)  # keys holding ints (their range is checked every time)
-    dicts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # key -> path of its flattened columns
+    dicts: list[Nested] = field(default_factory=list)  # a nested dict's key, the path of its columns, its last plan
     lists: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # key -> child's name fragments
     _ints: Callable[[dict[str, Any]], Any] | None = None
 
@@ -109,15 +124,20 @@ class Plan:
                 raise Unsupported(f"{table.name}: an int does not fit a bigint")
         if self.copy_all:
             row.update(record)
-            for key, _ in self.dicts:
-                del row[key]
+            for nested in self.dicts:
+                del row[nested.key]
             for key, _ in self.lists:
                 del row[key]
         else:
             for key, column in self.columns:
                 row[column] = record[key]
-        for key, path in self.dicts:
-            flattener._flatten(table, record[key], level - 1, path, row, lists, unchecked)
+        for nested in self.dicts:
+            value = record[nested.key]
+            plan = nested.plan
+            if plan is not None and tuple(value) == nested.keys and tuple(map(type, value.values())) == nested.types:
+                plan.apply(flattener, table, value, level - 1, row, lists, unchecked)
+            else:
+                flattener._flatten(table, value, level - 1, nested.path, row, lists, unchecked, nested)
         for key, fragments in self.lists:
             lists.append((fragments, record[key]))
 
@@ -202,6 +222,7 @@ class Flattener:
     def _flatten(
         self, table: TableRows, record: dict[str, Any], level: int, path: tuple[str, ...], row: dict[str, Any],
         lists: list[tuple[tuple[str, ...], list[Any]]], unchecked: list[tuple[TableRows, str, Any]],
+        slot: Nested | None = None,
     ) -> None:  # fmt: skip
         """dlt's `_flatten`: nested dicts into `a__b` columns while the nesting level allows, lists set aside.
 
@@ -209,9 +230,12 @@ class Flattener:
         a shape is flattened and checked value by value, and once all its types are known in their columns the
         shape's `Plan` does the rest with a few dict operations per record.
         """
-        shape = (table.name, path, level, tuple(record), tuple(map(type, record.values())))
+        keys, types = tuple(record), tuple(map(type, record.values()))
+        shape = (table.name, path, level, keys, types)
         plan = self._shapes.get(shape)
         if plan is not None:
+            if slot is not None:
+                slot.keys, slot.types, slot.plan = keys, types, plan
             plan.apply(self, table, record, level, row, lists, unchecked)
             return
         before = len(unchecked)
@@ -229,7 +253,7 @@ class Flattener:
             kind = type(value)
             if (kind is dict or kind is list) and level > 0 and not self._json(table, nested):
                 if kind is dict:
-                    compiled.dicts.append((key, (*path, pair[1])))
+                    compiled.dicts.append(Nested(key, (*path, pair[1])))
                     self._flatten(table, value, level - 1, (*path, pair[1]), row, lists, unchecked)
                 else:
                     compiled.lists.append((key, (*path, pair[1])))
