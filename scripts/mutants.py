@@ -373,6 +373,17 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "nested-plan-ignores-value-types",
+        "a nested dict reuses its last plan only with its keys and value types: a value that does not fit goes to dlt",
+        "etsy_pipeline/sources/etsy/flatten.py",
+        " and tuple(map(type, value.values())) == nested.types",
+        "",
+        (
+            "etsy_pipeline_tests/sources/test_flatten.py::"
+            "test_a_nested_dict_that_no_longer_fits_its_columns_is_left_to_dlt_after_records_that_did",
+        ),
+    ),
+    Mutation(
         "dropped-write-sent-again",
         "a write whose connection dropped after sending may have reached Etsy: it is never sent again by the client",
         "etsy_pipeline/etsy/transport.py",

@@ -100,3 +100,24 @@ def test_an_int_fits_a_double_column_and_csv_cells_read_back(tmp_path: Path) -> 
     # "o" is flattened at nesting 1; its list, one level down, stays whole as JSON
     assert [r[:4] for r in read[1:]] == [["3", 'a "quoted", text\nline', "false", '[1]'],
                                          ["3.5", "", "true", '[2]']]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "grandtotal",
+    [
+        {"amount": "1200", "divisor": 1, "currency_code": "JPY", "extra": {"deep": True}},  # same keys, a text amount
+        {"amount": 2**63, "divisor": 1, "currency_code": "JPY", "extra": {"deep": True}},  # same types, too big
+    ],
+)
+def test_a_nested_dict_that_no_longer_fits_its_columns_is_left_to_dlt_after_records_that_did(
+    grandtotal: dict[str, Any],
+) -> None:
+    f = Flattener("receipts", 1, "load-1")
+    for _ in range(2):  # the first types the money object's new JSON column, the second makes its plan
+        f.add(record())
+    before = f.rows()
+    with pytest.raises(Unsupported):
+        f.add(record() | {"grandtotal": grandtotal})
+    assert f.rows() == before  # nothing of the record was kept
+    f.add(record() | {"grandtotal": {"amount": 7, "divisor": 100, "currency_code": "USD", "extra": None}})
+    assert f.tables["receipts"].rows[-1]["grandtotal__amount"] == 7

@@ -253,8 +253,9 @@ class Flattener:
             kind = type(value)
             if (kind is dict or kind is list) and level > 0 and not self._json(table, nested):
                 if kind is dict:
-                    compiled.dicts.append(Nested(key, (*path, pair[1])))
-                    self._flatten(table, value, level - 1, (*path, pair[1]), row, lists, unchecked)
+                    slot_of_value = Nested(key, (*path, pair[1]))
+                    compiled.dicts.append(slot_of_value)
+                    self._flatten(table, value, level - 1, slot_of_value.path, row, lists, unchecked, slot_of_value)
                 else:
                     compiled.lists.append((key, (*path, pair[1])))
                     lists.append(((*path, pair[1]), value))
@@ -272,6 +273,8 @@ class Flattener:
                     raise Unsupported(f"{table.name}.{nested}: {value} does not fit a bigint")
         if len(unchecked) == before:  # every type of this shape is accepted in its column: reuse from now on
             self._shapes[shape] = compiled.ready()
+            if slot is not None:
+                slot.keys, slot.types, slot.plan = keys, types, compiled
 
     def _json(self, table: TableRows, column: str) -> bool:
         """dlt keeps a dict or list whole in a column typed (or hinted) as JSON."""
