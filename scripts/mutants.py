@@ -384,6 +384,27 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "settle-leaves-calls-in-flight",
+        "calls made ahead that a failed extraction left are waited for before its run counts its calls",
+        "etsy_pipeline/etsy/client.py",
+        "        for future in started:\n            future.exception()",
+        "        pass",
+        (
+            "etsy_pipeline_tests/etsy/test_paging.py::test_settle_waits_for_calls_made_ahead_and_cancels_those_not_started",
+        ),
+    ),
+    Mutation(
+        "big-int-in-a-double-column-fails-the-file",
+        "an int past 2**53 in a double column is written as its nearest double, not refused by Arrow",
+        "etsy_pipeline/sources/etsy/fastpath.py",
+        "            if type(value) is int:\n                row[name] = float(value)",
+        "            pass",
+        (
+            "etsy_pipeline_tests/sources/test_flatten.py::"
+            "test_an_int_past_two_to_the_53_in_a_double_column_is_written_as_its_nearest_double",
+        ),
+    ),
+    Mutation(
         "dropped-write-sent-again",
         "a write whose connection dropped after sending may have reached Etsy: it is never sent again by the client",
         "etsy_pipeline/etsy/transport.py",

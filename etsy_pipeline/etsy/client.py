@@ -114,6 +114,7 @@ class EtsyClient:
         self.prefetch = prefetch
         self._counting = threading.Lock()  # pages are fetched ahead from another thread
         self._ahead: ThreadPoolExecutor | None = None
+        self._in_flight: set[Future[Any]] = set()  # calls made ahead whose answers have not come
 
     def close(self) -> None:
         if self._ahead is not None:
@@ -125,7 +126,27 @@ class EtsyClient:
         """Run `work` (calls of this client) in the client's fetch-ahead threads; `close` waits for it."""
         if self._ahead is None:
             self._ahead = ThreadPoolExecutor(max_workers=4, thread_name_prefix="etsy-page-ahead")
-        return self._ahead.submit(work)
+        future = self._ahead.submit(work)
+        with self._counting:
+            self._in_flight.add(future)
+        future.add_done_callback(self._landed)
+        return future
+
+    def _landed(self, future: Future[Any]) -> None:
+        with self._counting:
+            self._in_flight.discard(future)
+
+    def settle(self) -> None:
+        """Wait for every call made ahead, its answer (or error) dropped, or cancel it if it has not started.
+
+        A pull that fails part-way may leave calls in flight; the client is shared by the shops of a batch, so
+        they are waited for before the pull ends: each is counted in its own run, with its own shop's tokens.
+        """
+        with self._counting:
+            flying = list(self._in_flight)
+        started = [future for future in flying if not future.cancel()]  # all cancelled first, then waited for
+        for future in started:
+            future.exception()
 
     def request(
         self,

@@ -336,6 +336,8 @@ def _begin(runtime: Runtime, access: EtsyAccess, shop_id: int, full: bool, file_
             )
         except (EtsyError, PipelineStepFailed) as exc:
             _fail(result, exc, etsy_shop_id)
+        finally:
+            access.client.settle()  # calls made ahead that a failed extraction left: they are this run's
         result.api_calls = access.client.calls - calls_before
         result.remaining_today = access.client.last_remaining_today
         return begun

@@ -5,6 +5,7 @@ The emulator's own call counter is the witness: what Etsy was asked, not what th
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -104,3 +105,23 @@ def test_a_caller_that_stops_at_the_count_pays_no_page_past_it(connected: Connec
     pages.close()
     assert total % LIMIT == 0 and total // LIMIT >= 3  # full last page: the case where one more could be asked
     assert _asked(connected) - before == total // LIMIT
+
+
+def test_settle_waits_for_calls_made_ahead_and_cancels_those_not_started(connected: Connected) -> None:
+    """What a failed extraction left in flight is waited for before its run counts its calls (`runner._begin`)."""
+    client = connected.client
+    before = _asked(connected)
+    release = threading.Event()
+    path = f"/shops/{connected.shop_id}/receipts"
+
+    def slow_call() -> Any:
+        release.wait(10)
+        return client.get(path, tokens=connected.tokens, limit=1)
+
+    running = [client.fetch_ahead(slow_call) for _ in range(4)]  # the fetch-ahead pool's four threads
+    queued = client.fetch_ahead(slow_call)  # waits for a thread
+    threading.Timer(0.2, release.set).start()
+    client.settle()
+    assert all(f.done() and f.exception() is None for f in running)
+    assert queued.cancelled()
+    assert _asked(connected) - before == 4  # the four calls are made (and counted) before settle returns

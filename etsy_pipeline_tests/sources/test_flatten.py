@@ -121,3 +121,13 @@ def test_a_nested_dict_that_no_longer_fits_its_columns_is_left_to_dlt_after_reco
     assert f.rows() == before  # nothing of the record was kept
     f.add(record() | {"grandtotal": {"amount": 7, "divisor": 100, "currency_code": "USD", "extra": None}})
     assert f.tables["receipts"].rows[-1]["grandtotal__amount"] == 7
+
+
+def test_an_int_past_two_to_the_53_in_a_double_column_is_written_as_its_nearest_double(tmp_path: Path) -> None:
+    f = Flattener("t", 1, "load-1", known={"t": {"x": "double"}})
+    f.add({"x": 2**53 + 1})
+    f.add({"x": 0.5})
+    write_csv(f.tables["t"], str(tmp_path / "t.csv"))  # Arrow will not round such an int by itself
+    with open(tmp_path / "t.csv", newline="") as file:
+        read = list(csv.reader(file))
+    assert [float(r[0]) for r in read[1:]] == [float(2**53 + 1), 0.5]  # what PostgreSQL reads from the int's digits

@@ -99,7 +99,16 @@ class Page(list[Any]):
 
 
 class End(Page):
-    """The resource's last item: a transformer buffering the rows of what it was handed writes them now."""
+    """The resource's last item: a transformer buffering the rows of what it was handed writes them now.
+
+    `pages` is how many `Page` items the resource yielded before it: dlt runs a transformer's generators
+    interleaved (each one a source of its own, visited in turn), so the one handed `End` may start while those
+    of earlier pages still have rows to give, and must let them finish before it writes the last files.
+    """
+
+    def __init__(self, records: list[Any], pages: int = 0) -> None:
+        super().__init__(records)
+        self.pages = pages
 
 
 class Slow(list[Any]):
@@ -168,11 +177,27 @@ def write_csv(table: TableRows, path: str) -> None:
                 if value is not None:
                     row[name] = orjson.dumps(value).decode()
     kinds = [types.get(name) or ("bigint" if name == "_dlt_list_idx" else "text") for name in columns]
-    fields = [pa.field(name, ARROW_TYPES.get(kind, pa.string())) for name, kind in zip(columns, kinds, strict=True)]
-    rows = pa.RecordBatch.from_struct_array(pa.array(table.rows, type=pa.struct(fields)))
+    struct = pa.struct(
+        [pa.field(name, ARROW_TYPES.get(k, pa.string())) for name, k in zip(columns, kinds, strict=True)]
+    )
+    try:
+        array = pa.array(table.rows, type=struct)
+    except pa.ArrowInvalid:  # an int past 2**53 in a double column, which Arrow will not round
+        _ints_to_floats(table.rows, [name for name, kind in zip(columns, kinds, strict=True) if kind == "double"])
+        array = pa.array(table.rows, type=struct)
+    rows = pa.RecordBatch.from_struct_array(array)
     with pa.OSFile(path, "wb") as sink:
         sink.write((",".join(columns) + "\n").encode())
         pa_csv.write_csv(rows, sink, ARROW_CSV)
+
+
+def _ints_to_floats(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """Ints of double columns as the nearest double, as PostgreSQL reads their digits (and as dlt stores them)."""
+    for row in rows:
+        for name in columns:
+            value = row.get(name)
+            if type(value) is int:
+                row[name] = float(value)
 
 
 def known_types(schema: Any, root: str) -> dict[str, dict[str, str]]:
@@ -208,6 +233,7 @@ class FastPath:
         self.json_columns = json_columns
         self.flush_rows = flush_rows
         self.slow = 0  # records handed to dlt's normalizer instead
+        self.pages = 0  # `Page` items yielded (told to the transformers with `End`)
         self._flattener: Flattener | None = None
         self._dir: str | None = None
         self._declared: set[str] = set()
@@ -309,6 +335,7 @@ class FastPath:
         for item in items:
             if isinstance(item, list) and not isinstance(item, Page):
                 slow = self.add(item)
+                self.pages += 1
                 yield Page(item)
                 if slow:
                     yield Slow(slow)
@@ -325,7 +352,7 @@ class FastPath:
         finally:
             self.close()
         if transformers:
-            yield End([])
+            yield End([], self.pages)
 
     def stream(self, items: Iterator[Any], *, transformers: bool = False) -> Iterator[Any]:
         """`feed` then `finish`: a resource's whole output (with fewer collections, see `FewerCollections`)."""

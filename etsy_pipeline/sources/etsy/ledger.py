@@ -140,6 +140,7 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
 
     fast = FastPath("payments", "payment_id", SOURCE_NESTING)
     asked: list[_Asked] = []  # batches whose answers have not been handed on, oldest first
+    finished = [0]  # generators of batches of entries that ran to their end
 
     @dlt.transformer(
         name="payments", table_name=route("payments"), primary_key="payment_id", write_disposition="merge",
@@ -147,15 +148,20 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
     )  # fmt: skip
     def payments(batch: Any) -> Iterator[Any]:
         if isinstance(batch, End):  # the ledger is read: the last answers, then the last payments' files
+            while finished[0] < batch.pages:  # dlt runs the earlier batches' generators beside this one
+                yield None  # nothing yet: dlt goes on to its other sources
             yield from fast.feed(_answered())
             yield from fast.finish(transformers=True)
         elif records_of(batch) is not None:
             # only on a batch of entries: what the transformer yields for a ledger file item would carry that
             # file's hints (dlt hands a transformer's items the metadata of the item it was given)
-            new = _ask(batch)
-            if new is not None:
-                asked.append(new)
-            yield from fast.feed(_answered(keep=1 if new is not None else 0))
+            try:
+                new = _ask(batch)
+                if new is not None:
+                    asked.append(new)
+                yield from fast.feed(_answered(keep=1 if new is not None else 0))
+            finally:
+                finished[0] += 1
 
     def _ask(batch: list[Any]) -> _Asked | None:
         entries = [e for e in records_of(batch) or [] if refers_to_payment(e)]
