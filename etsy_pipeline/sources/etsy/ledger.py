@@ -125,6 +125,15 @@ class _Asked:
     calls: list[Future[Any]]
 
 
+class _Paid(list[Any]):
+    """A batch's good payments, with the ledger time before which their receipts' re-reads are the last follow-up
+    (`pending[0]` may have moved on to a later batch by the time the re-read transformer reads them)."""
+
+    def __init__(self, payments: list[Any], since: int) -> None:
+        super().__init__(payments)
+        self.since = since
+
+
 def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) -> DltResource:
     """Every payment the new ledger entries refer to (a sale, a refund), into the `payments` table.
 
@@ -199,7 +208,8 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
                     log.warning("payments of a batch of ledger entries could not be read: %s", exc)
                     pull.report.cap("ledger_entries", head.since)
                     continue
-                yield from pull.checked("payments", validation.PAYMENT, "payment_id", page["results"])
+                for item in pull.checked("payments", validation.PAYMENT, "payment_id", page["results"]):
+                    yield _Paid(item, head.since) if isinstance(item, list) else item
 
     return with_quarantine(payments)
 
@@ -231,15 +241,16 @@ def reread_transformer(pull: Pull, payments: DltResource, pending: list[int]) ->
             return
         since = pull.low("ledger_entries")
         wanted = {p.get("receipt_id") for p in payments if _adjusted_since(p, since)}
+        paid_since = payments.since if isinstance(payments, _Paid) else pending[0]
         for receipt_id in sorted(r for r in wanted if isinstance(r, int) and r not in report.receipt_ids):
             if report.stopped:
-                report.cap("ledger_entries", pending[0])
+                report.cap("ledger_entries", min(pending[0], paid_since))
                 return
             try:
                 record = pull.get(f"/shops/{pull.shop_id}/receipts/{receipt_id}")
             except STOPS as exc:
                 pull.stop(exc)
-                report.cap("ledger_entries", pending[0])
+                report.cap("ledger_entries", min(pending[0], paid_since))
                 return
             report.receipt_ids.add(receipt_id)
             report.reread_receipts += 1
