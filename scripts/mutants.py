@@ -405,6 +405,17 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "payments-end-before-earlier-batches",
+        "the payments generator handed End waits for the earlier batches' generators dlt runs beside it",
+        "etsy_pipeline/sources/etsy/ledger.py",
+        "            while finished[0] < batch.pages:",
+        "            while False:",
+        (
+            "etsy_pipeline_tests/etsy/test_payments_interleaved.py::"
+            "test_every_payment_is_loaded_though_dlt_runs_the_batches_generators_interleaved",
+        ),
+    ),
+    Mutation(
         "dropped-write-sent-again",
         "a write whose connection dropped after sending may have reached Etsy: it is never sent again by the client",
         "etsy_pipeline/etsy/transport.py",
