@@ -22,12 +22,13 @@ from etsy_pipeline.sources.etsy.context import Pull
 from etsy_pipeline.sources.etsy.fastpath import FastPath
 from etsy_pipeline.sources.etsy.helpers import RunReport
 from etsy_pipeline.sources.etsy.ledger import SOURCE_NESTING, payments_transformer, refers_to_payment
+from etsy_pipeline.sources.etsy.settings import MAX_IDS
 from etsy_pipeline.storage.database import Database
 from etsy_pipeline.sync.runner import configure_dlt
 from etsy_pipeline.sync.workdir import dlt_credentials
 from etsy_pipeline_tests.etsy.conftest import Connected
 
-BATCH = 500  # entries referring to payments: several payments calls (100 references each), handed on one by one
+BATCH = 500  # entries referring to payments: several payments calls (MAX_IDS references each), handed on one by one
 
 
 def test_every_payment_is_loaded_though_dlt_runs_the_batches_generators_interleaved(
@@ -72,8 +73,8 @@ def test_every_payment_is_loaded_though_dlt_runs_the_batches_generators_interlea
         with db.engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{dataset}" CASCADE'))
     etsy = set()
-    for i in range(0, len(referring), 100):
-        ids = ",".join(str(e["entry_id"]) for e in referring[i : i + 100])
+    for i in range(0, len(referring), MAX_IDS):
+        ids = ",".join(str(e["entry_id"]) for e in referring[i : i + MAX_IDS])
         answer = connected.client.get(f"{path}/payments", tokens=connected.tokens, ledger_entry_ids=ids)
         etsy |= {p["payment_id"] for p in answer["results"]}
     assert pull.report.stopped is None

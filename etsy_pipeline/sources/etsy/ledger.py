@@ -172,12 +172,16 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
             finally:
                 finished[0] += 1
 
+    def _hold(since: int) -> None:
+        """`pending[0]`: before `since` and before every batch still waiting for its answers."""
+        pending[0] = min([since, *(a.since for a in asked)])
+
     def _ask(batch: list[Any]) -> _Asked | None:
         entries = [e for e in records_of(batch) or [] if refers_to_payment(e)]
         if not entries:
             return None
         since = min(int(e.get("created_timestamp") or 0) for e in entries) - 1
-        pending[0] = min([since, *(a.since for a in asked)])
+        _hold(since)
         if pull.report.stopped:
             pull.report.cap("ledger_entries", since)
             return None
@@ -196,7 +200,7 @@ def payments_transformer(pull: Pull, ledger: DltResource, pending: list[int]) ->
         `asked` is read afresh at each step."""
         while len(asked) > keep:
             head = asked.pop(0)
-            pending[0] = min([head.since, *(a.since for a in asked)])
+            _hold(head.since)
             for call in head.calls:
                 try:
                     page = call.result()
