@@ -57,6 +57,12 @@ def cpu_seconds(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def puller_cpu() -> float:
+    """CPU seconds of the pulling process and of the lane processes it has waited for (`sync/lanes.py`)."""
+    lanes = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + lanes.ru_utime + lanes.ru_stime
+
+
 def child(database_url: str, emulator: str, data_dir: str, file_format: str, emulator_pid: str) -> dict[str, Any]:
     """Runs in its own process: connect, full sync, no-change sync; returns the figures."""
     from etsy_pipeline.demo import emulator_settings
@@ -77,12 +83,12 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         ]
         calls_before = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         serving = psutil.Process(int(emulator_pid))
-        serving_before, cpu_before, database_before = cpu_seconds(serving), time.process_time(), database_cpu()
+        serving_before, cpu_before, database_before = cpu_seconds(serving), puller_cpu(), database_cpu()
         started = time.perf_counter()
         ids = [s.shop_id for s in shops]
         full = list(or_raise(sync_shops(runtime, access, ids, full=True, file_format=file_format)))
         full_seconds = time.perf_counter() - started
-        full_cpu, emulator_cpu = time.process_time() - cpu_before, cpu_seconds(serving) - serving_before
+        full_cpu, emulator_cpu = puller_cpu() - cpu_before, cpu_seconds(serving) - serving_before
         full_database_cpu = database_cpu_since(database_before)
         calls_after = httpx.get(f"{emulator}/_emulator/stats").json()["calls"]
         by_operation = {k: v - calls_before.get(k, 0) for k, v in calls_after.items() if v - calls_before.get(k, 0)}
@@ -111,6 +117,8 @@ def child(database_url: str, emulator: str, data_dir: str, file_format: str, emu
         "again_seconds": again_seconds,
         "again_calls": sum(r.api_calls for r in again),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "lane_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "processes": settings.sync_processes,
         "calls_by_operation": by_operation,
         "timings": [r.timings for r in full],
         # Every record the API handed over, all entities (receipts, ledger entries, payments, reviews, listings…)
@@ -283,7 +291,9 @@ def ours(args: argparse.Namespace, url: str, emulator_pid: int, file_format: str
     print(
         f"  full: {records:,} records ({figures['counts']}) in {figures['full_seconds']:.1f} s = "
         f"{rate:,.0f} records/s, peak memory {figures['peak_rss_mb']:,.0f} MB"
+        + (f" (the other lanes' largest: {figures['lane_peak_rss_mb']:,.0f} MB)" if figures["lane_peak_rss_mb"] else "")
     )
+    print(f"  shops pulled by {figures['processes']} process(es) side by side (SYNC_PROCESSES)")
     print(
         f"  CPU: puller {figures['full_cpu']:.1f} s = {records / figures['full_cpu']:,.0f} records per CPU second, "
         f"emulator {figures['emulator_cpu']:.1f} s"

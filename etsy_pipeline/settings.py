@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Shops one scheduled pull run syncs in turn (a run is a process; 1: a run per shop).",
     )
+    sync_processes: int = Field(
+        default=2,
+        ge=1,
+        description="Processes that pull the shops of one batch side by side (a shop's extraction is Python work on "
+        "one core): about the machine's cores. 1: every shop in the run's own process.",
+    )
     automation_stopped: str = Field(
         default="",
         description="Schedules and sensors that start stopped in a fresh Dagster instance: comma-separated names, "

@@ -41,11 +41,12 @@ from etsy_pipeline.sync import workdir as wd
 from etsy_pipeline.sync.clients import EtsyAccess
 from etsy_pipeline.sync.cursors import drop_cursors, load_cursors, save_cursors
 from etsy_pipeline.sync.digests import StoredDigests, shaping_version
+from etsy_pipeline.sync.lanes import LaneJob, deal, in_lanes
 from etsy_pipeline.sync.lock import load_lock, shop_lock
 from etsy_pipeline.sync.outcome import SyncStatus
 from etsy_pipeline.sync.reconcile import SHOP_ROWS, Reconciliation, reconcile, shop_row_counts
 from etsy_pipeline.transform.core import Shaped, shape_shop
-from etsy_pipeline.transform.raw import ensure_raw_indexes_once
+from etsy_pipeline.transform.raw import ensure_raw_indexes_once, first_loads
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,9 @@ def _extract(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int
     settings = runtime.settings
     with runtime.db.engine.connect() as conn:
         cursors = load_cursors(conn, shop_id)
+        append = (
+            first_loads(conn, etsy_shop_id) if not os.environ.get("XNOAPPEND") else frozenset()
+        )  # after `_recover`: a killed run's package is loaded by now
     key = settings.token_encryption_key
     cipher = cipher_from_settings(key.get_secret_value() if key else None, settings.data_dir)
     source = etsy_source(
@@ -224,7 +228,9 @@ def _extract(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int
         encrypt=lambda text: cipher.encrypt(text).decode("ascii"),
         stored=None if full else StoredDigests(runtime.db.engine, etsy_shop_id),
         digest_key=digest_key(cipher.primary_key, shaping_version()),  # and the shaping code (`shaping_version`)
+        append=append,
     )
+    source.root_key = True  # children carry their root's id in appended loads too: later loads merge them
     workdir: Path = wd.shop_dir(runtime, etsy_shop_id) / f"run_{run_id}"
     pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
     step = time.perf_counter()
@@ -382,7 +388,46 @@ def _now(work: Callable[[], Any]) -> Future[Any]:
 
 
 def sync_shops(
-    runtime: Runtime, access: EtsyAccess, shop_ids: list[int], *, full: bool = False, file_format: str = FILE_FORMAT
+    runtime: Runtime,
+    access: EtsyAccess,
+    shop_ids: list[int],
+    *,
+    full: bool = False,
+    file_format: str = FILE_FORMAT,
+    processes: int | None = None,
+) -> Iterator[SyncResult | Exception]:
+    """Pull shops (core ids), yielding each shop's result in the order asked, as soon as it and those before it are
+    recorded; a shop's unexpected error is yielded as the exception, never raised.
+
+    The shops are dealt to `processes` lanes (default: the `sync_processes` setting, see `lanes.py`), each pulling
+    its share one shop after another (`_pipelined`).
+    """
+    wanted = runtime.settings.sync_processes if processes is None else processes
+    if wanted > 1 and len(shop_ids) > 1 and len(set(shop_ids)) == len(shop_ids):
+        lanes = deal([(shop_id, _owner(runtime, shop_id)) for shop_id in shop_ids], wanted)
+        if len(lanes) > 1:
+            level = logging.getLogger("etsy_pipeline").getEffectiveLevel()
+            reserve = int(getattr(access.client.limiter, "reserve", 0))
+
+            def job(lane: list[int]) -> LaneJob:
+                return LaneJob(runtime.settings, runtime.db.url, lane, full, file_format, reserve, level)
+
+            yield from in_lanes(shop_ids, lanes, job, lambda lane: _pipelined(runtime, access, lane, full, file_format))
+            return
+    yield from _pipelined(runtime, access, shop_ids, full, file_format)
+
+
+def _owner(runtime: Runtime, shop_id: int) -> int:
+    """The shop's owner, for dealing shops to lanes; a shop that is not there is a lane of its own (its run says
+    why it cannot be pulled)."""
+    try:
+        return _shop(runtime, shop_id)[0]
+    except LookupError:
+        return -shop_id
+
+
+def _pipelined(
+    runtime: Runtime, access: EtsyAccess, shop_ids: list[int], full: bool, file_format: str
 ) -> Iterator[SyncResult | Exception]:
     """Pull shops (core ids) one after another, yielding each shop's result, in order, as it is recorded.
 

@@ -53,6 +53,11 @@ ROOT_KEYS = {
     "reviews": "transaction_id",
     "ledger_entries": "entry_id",
 }
+# Root tables a shop's first load appends to: with no row of the shop in them there is nothing to merge with, so
+# dlt's staging copy and merge (two fifths of PostgreSQL's work in a first pull) are skipped, and the rows a load
+# holds twice are removed before shaping (`transform/dedupe.py`). Small tables and those with children dlt
+# normalizes (listings) keep the merge.
+FIRST_LOAD_APPENDS = ("receipts", "ledger_entries", "payments", "reviews")
 
 
 def ensure_raw_indexes(conn: Connection) -> int:
@@ -90,10 +95,35 @@ def ensure_raw_indexes_once(conn: Connection, database: str) -> int:
     in one process now pays one cheap `pg_class` read per shop. A table dlt created or re-created (a new oid)
     since the last look is indexed as before; an index dropped by hand returns with the next process.
     """
-    tables = {name: int(oid) for name, oid in conn.execute(text(TABLES), {"s": RAW})}
+    tables = raw_tables(conn)
     known = _INDEXED.get(database)
     if known is not None and tables.items() <= known.items():
         return 0
     created = ensure_raw_indexes(conn)
     _INDEXED[database] = tables
     return created
+
+
+WITH_SHOP_ID = (
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'shop_id' AND NOT a.attisdropped "
+    "WHERE n.nspname = :s AND c.relname = ANY(:tables)"
+)
+
+
+def first_loads(conn: Connection, etsy_shop_id: int) -> frozenset[str]:
+    """The `FIRST_LOAD_APPENDS` tables that hold no row of the shop (or do not exist yet): its next load of them
+    appends. A table whose rows cannot be told apart by shop keeps the merge."""
+    present = {name for (name,) in conn.execute(text(WITH_SHOP_ID), {"s": RAW, "tables": list(FIRST_LOAD_APPENDS)})}
+    tables = set(raw_tables(conn)) & set(FIRST_LOAD_APPENDS)
+    empty = {name for name in FIRST_LOAD_APPENDS if name not in tables}
+    for name in present:
+        held = text(f'SELECT EXISTS (SELECT 1 FROM {RAW}."{name}" WHERE shop_id = :s)')
+        if not conn.execute(held, {"s": etsy_shop_id}).scalar():
+            empty.add(name)
+    return frozenset(empty)
+
+
+def raw_tables(conn: Connection) -> dict[str, int]:
+    """`etsy_raw`'s tables by name, with their oids."""
+    return {name: int(oid) for name, oid in conn.execute(text(TABLES), {"s": RAW})}

@@ -143,7 +143,9 @@ def _drop_raw(db: Database) -> None:
 def install(settings: Settings, db: Database, config: Config) -> Iterator[Installation]:
     _drop_raw(db)
     with BackgroundEmulator(config) as emulator:
-        local = emulator_settings(settings, emulator.url).model_copy(update={"etsy_qps": 0, "etsy_qpd": 0})
+        local = emulator_settings(settings, emulator.url).model_copy(
+            update={"etsy_qps": 0, "etsy_qpd": 0, "sync_processes": 1}
+        )
         with open_runtime(local, upgrade=False) as shared:
             # A Redis namespace of this installation's own: ids restart at 1 in every test database, so sessions
             # running at the same time must never read each other's cached shop 1.

@@ -16,7 +16,7 @@ error and the raw JSON; the others load. The function signature is the configura
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import dlt
 from dlt.common.configuration import configspec
@@ -61,8 +61,13 @@ def etsy_source(
     encrypt: Encrypt | None = None,
     stored: Lookup | None = None,
     digest_key: bytes = b"",
+    append: Collection[str] = (),
 ) -> Sequence[DltResource]:
-    """Every Etsy entity of one shop, from `cursors` on. `full` ignores the cursors and re-reads everything."""
+    """Every Etsy entity of one shop, from `cursors` on. `full` ignores the cursors and re-reads everything.
+
+    `append`: tables holding no row of the shop yet, loaded without dlt's merge (the caller removes the rows a
+    load holds twice, and sets the source's `root_key` so that children keep their root's id either way).
+    """
     pull = Pull(
         client, tokens, shop_id, report, full, lookback_hours * 3600, dict(cursors or {}), encrypt, stored, digest_key
     )
@@ -71,7 +76,7 @@ def etsy_source(
     ledger = ledger_resource(pull, now)
     pending = [0]
     payments = payments_transformer(pull, ledger, pending)
-    return [
+    resources = [
         shops_resource(pull),
         sections_resource(pull),
         listings_resource(pull, listing_states),
@@ -81,3 +86,10 @@ def etsy_source(
         payments,
         reread_transformer(pull, payments, pending),
     ]
+    for resource in resources:
+        if TABLES.get(resource.name, resource.name) in append:
+            resource.apply_hints(write_disposition="append")
+    return resources
+
+
+TABLES = {"receipt_rereads": "receipts"}  # resources whose table is named otherwise

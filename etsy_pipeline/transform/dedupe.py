@@ -1,0 +1,75 @@
+"""Rows an appended load holds twice, removed before the shaping reads them.
+
+A shop's first load of the `FIRST_LOAD_APPENDS` tables appends (`sync/runner.py`): there is no row of the shop to
+merge with, so dlt's staging copy and merge are skipped. Merging also removed the copies a load held twice; an
+append keeps them, and they come from two places:
+- Etsy itself: a payment two ledger entries refer to, or a record a page shift showed twice while paging;
+- a load killed after PostgreSQL took a file but before dlt marked it done: the next run loads that file again
+  (the same rows, the same `_dlt_id`s).
+So, for each such table, of the shop's rows in its new loads only one per Etsy key stays (the newest load's, then
+the last one written), with the children of the copies removed; and a child row loaded twice keeps one copy.
+On a load that merged, none of this finds anything. Runs in the shaping's transaction, before any step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from etsy_pipeline.transform.raw import FIRST_LOAD_APPENDS, ROOT_KEYS, RawSchema
+from etsy_pipeline.transform.statements import IN_LOADS, changed, run
+
+
+def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
+    """Remove the copies; returns how many root and child rows went."""
+    removed = 0
+    for root in FIRST_LOAD_APPENDS:
+        if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):
+            continue
+        table, key = raw.table(root), ROOT_KEYS[root]
+        gone = list(
+            conn.execute(
+                text(
+                    f"""
+                    DELETE FROM {table} d USING (
+                        SELECT r.ctid AS at, row_number() OVER (
+                            PARTITION BY r.{key} ORDER BY r._dlt_load_id DESC, r.ctid DESC) AS n
+                        FROM {table} r WHERE {IN_LOADS.format(a="r")}
+                    ) ranked
+                    WHERE ranked.n > 1 AND d.ctid = ranked.at
+                    RETURNING d._dlt_id
+                    """
+                ),
+                p,
+            ).scalars()
+        )
+        removed += len(gone)
+        for child in children(raw, root):
+            if gone:  # a copy's children, unless the copy left was the same row loaded twice (same `_dlt_id`)
+                removed += run(
+                    conn,
+                    f"""
+                    DELETE FROM {raw.table(child)} c WHERE c._dlt_root_id = ANY(:gone)
+                      AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r._dlt_id = c._dlt_root_id)
+                    """,
+                    p | {"gone": sorted(set(gone))},
+                )
+            removed += run(
+                conn,
+                f"""
+                WITH {changed(table, "r", key)}
+                DELETE FROM {raw.table(child)} d USING (
+                    SELECT c.ctid AS at, row_number() OVER (PARTITION BY c._dlt_id ORDER BY c.ctid) AS n
+                    FROM {raw.table(child)} c JOIN changed r ON c._dlt_root_id = r._dlt_id
+                ) ranked
+                WHERE ranked.n > 1 AND d.ctid = ranked.at
+                """,
+                p,
+            )
+    return removed
+
+
+def children(raw: RawSchema, root: str) -> list[str]:
+    """The root's child tables that carry their root's id."""
+    return sorted(t for t in raw.columns if t.startswith(root + "__") and raw.has(t, "_dlt_root_id"))
