@@ -443,6 +443,53 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            raise TransportFailure(type(exc).__name__, sent=True) from None",
         ("etsy_pipeline_tests/etsy/test_transport.py::test_a_connection_never_opened_is_a_write_that_was_not_sent",),
     ),
+    Mutation(
+        "appended-copies-kept",
+        "a first load appends, so the rows it holds twice (a file loaded again after a kill) go before shaping",
+        "etsy_pipeline/transform/dedupe.py",
+        "                    WHERE ranked.n > 1 AND d.ctid = ranked.at\n                    RETURNING d._dlt_id",
+        "                    WHERE false AND d.ctid = ranked.at\n                    RETURNING d._dlt_id",
+        (
+            f"{SYNC}/test_first_load.py::test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_one_copy[receipts]",
+            f"{SYNC}/test_first_load.py::test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_one_copy[ledger_entries]",
+        ),
+    ),
+    Mutation(
+        "appended-child-copies-kept",
+        "a child file loaded again after a kill leaves one copy of each child row",
+        "etsy_pipeline/transform/dedupe.py",
+        '                WHERE ranked.n > 1 AND d.ctid = ranked.at\n                """,',
+        '                WHERE false AND d.ctid = ranked.at\n                """,',
+        (
+            f"{SYNC}/test_first_load.py::test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_one_copy[receipts__transactions]",
+        ),
+    ),
+    Mutation(
+        "merged-copies-kept",
+        "a merged file loaded twice after a kill (dlt inserts both copies of a picked `_dlt_id`) keeps one copy",
+        "etsy_pipeline/transform/dedupe.py",
+        '        if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):',
+        '        if root == "listings" or not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):',
+        (
+            f"{SYNC}/test_first_load.py::test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_one_copy[listings]",
+        ),
+    ),
+    Mutation(
+        "append-after-the-first-load",
+        "only a table holding no row of the shop is appended to: later loads merge, so raw keeps one row per key",
+        "etsy_pipeline/transform/raw.py",
+        '        if not conn.execute(held, {"s": etsy_shop_id}).scalar():',
+        "        if True:",
+        (f"{SYNC}/test_first_load.py::test_the_first_load_of_a_shop_appends_and_the_next_ones_merge",),
+    ),
+    Mutation(
+        "owners-split-across-lanes",
+        "an owner's shops share one lane, so one process alone refreshes the owner's OAuth token",
+        "etsy_pipeline/sync/lanes.py",
+        "        groups.setdefault(owner, []).append(shop_id)",
+        "        groups.setdefault(shop_id, []).append(shop_id)",
+        (f"{SYNC}/test_lanes.py::test_shops_are_dealt_by_owner_to_the_emptiest_lane_in_the_batchs_order",),
+    ),
 )
 
 

@@ -14,6 +14,12 @@ from sqlalchemy import Engine, text
 
 NAMESPACE = 0x45545359  # "ETSY": the first key of the two-key advisory lock, so other users of locks don't collide
 LOADS = (0x45545358, 0)  # every load into etsy_raw: loads share the staging tables and dlt's schema changes
+LOADER = "etsy-pipeline-load"  # the application_name of dlt's connections (`workdir.dlt_credentials`)
+ORPHANS = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND application_name = :name AND state NOT IN ('idle', 'idle in transaction')
+  AND pid <> pg_backend_pid()
+"""
 
 
 def shop_lock(engine: Engine, shop_id: int, wait_seconds: float) -> AbstractContextManager[bool]:
@@ -21,10 +27,22 @@ def shop_lock(engine: Engine, shop_id: int, wait_seconds: float) -> AbstractCont
     return _advisory(engine, NAMESPACE, shop_id % 2**31, wait_seconds)
 
 
-def load_lock(engine: Engine) -> AbstractContextManager[bool]:
+@contextmanager
+def load_lock(engine: Engine) -> Iterator[bool]:
     """Loads of different shops wait for each other: dlt merges through one staging schema (`etsy_raw_staging`),
-    which each load empties first, so two loads at once could merge each other's rows away."""
-    return _advisory(engine, LOADS[0], LOADS[1], float("inf"))
+    which each load empties first, so two loads at once could merge each other's rows away.
+
+    Once held, it also waits for the statements of loads whose process died: a merge is one script PostgreSQL
+    runs to its end (and commits) although its client is gone, while the dead process's lock went with its own
+    connection at once. A package the dead load left is loaded again next (`runner._recover`); merging it beside
+    the orphan's merge would insert its rows twice.
+    """
+    with _advisory(engine, LOADS[0], LOADS[1], float("inf")) as held:
+        with engine.connect() as conn:
+            while conn.execute(text(ORPHANS), {"name": LOADER}).scalar():
+                conn.rollback()
+                time.sleep(0.1)
+        yield held
 
 
 @contextmanager

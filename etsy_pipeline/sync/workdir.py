@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from etsy_pipeline.runtime import Runtime
 from etsy_pipeline.storage.crypto import ensure_private_dir
 from etsy_pipeline.storage.database import libpq_url
+from etsy_pipeline.sync.lock import LOADER
 
 RAW_DATASET = "etsy_raw"
 PROGRESS = "progress.json"
@@ -35,6 +36,8 @@ def dlt_credentials(url: str) -> str:
         parsed = parsed.set(password="unused")  # noqa: S106 - a placeholder, never checked
     if not parsed.host:
         parsed = parsed.set(host="localhost")  # the `host=` query parameter still points at the socket
+    # named, so that a load can wait for the statements of a load whose process died (`lock.load_lock`)
+    parsed = parsed.update_query_dict({"application_name": LOADER})
     return parsed.render_as_string(hide_password=False)
 
 

@@ -1,14 +1,14 @@
-"""Rows an appended load holds twice, removed before the shaping reads them.
+"""Rows a load holds twice, removed before the shaping reads them: of the shop's rows in its new loads, one per
+Etsy key stays (the newest load's, then the last one written), the copies' children go, and a child row held twice
+keeps one copy.
 
-A shop's first load of the `FIRST_LOAD_APPENDS` tables appends (`sync/runner.py`): there is no row of the shop to
-merge with, so dlt's staging copy and merge are skipped. Merging also removed the copies a load held twice; an
-append keeps them, and they come from two places:
-- Etsy itself: a payment two ledger entries refer to, or a record a page shift showed twice while paging;
-- a load killed after PostgreSQL took a file but before dlt marked it done: the next run loads that file again
-  (the same rows, the same `_dlt_id`s).
-So, for each such table, of the shop's rows in its new loads only one per Etsy key stays (the newest load's, then
-the last one written), with the children of the copies removed; and a child row loaded twice keeps one copy.
-On a load that merged, none of this finds anything. Runs in the shaping's transaction, before any step.
+Copies come from two places:
+- a first load appends (`FIRST_LOAD_APPENDS`: no row of the shop to merge with, so dlt's staging copy and merge are
+  skipped), and keeps what Etsy sent twice: a payment two ledger entries refer to, a record a page shift repeated;
+- a load killed after PostgreSQL took a file but before dlt recorded it: the next run loads the file again (the
+  same rows, the same `_dlt_id`s). dlt's merge does not remove those either: it picks one `_dlt_id` per key and
+  inserts every staging row that has it, so a root table with children (listings, receipts) gets both copies.
+On a load with neither, nothing is found. Runs in the shaping's transaction, before any step.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from etsy_pipeline.transform.raw import FIRST_LOAD_APPENDS, ROOT_KEYS, RawSchema
+from etsy_pipeline.transform.raw import ROOT_KEYS, RawSchema
 from etsy_pipeline.transform.statements import IN_LOADS, changed, run
 
 
 def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     """Remove the copies; returns how many root and child rows went."""
     removed = 0
-    for root in FIRST_LOAD_APPENDS:
+    for root, key in ROOT_KEYS.items():
         if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):
             continue
-        table, key = raw.table(root), ROOT_KEYS[root]
+        table = raw.table(root)
         gone = list(
             conn.execute(
                 text(

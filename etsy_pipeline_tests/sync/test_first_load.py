@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
+import time
 
+import psycopg
 import pytest
 
 from etsy_pipeline.emulator.activity import advance
+from etsy_pipeline.storage.database import Database, libpq_url
+from etsy_pipeline.sync.lock import LOADER, load_lock
 from etsy_pipeline.transform.raw import FIRST_LOAD_APPENDS, ROOT_KEYS, first_loads
 from etsy_pipeline_tests.sync.conftest import Installation, assert_matches_emulator
 
@@ -24,15 +29,14 @@ def _write_dispositions(inst: Installation) -> list[str]:
 
 
 def _copies(inst: Installation, etsy_shop_id: int) -> dict[str, int]:
-    """Rows beyond one per Etsy key of the shop (roots) and beyond one per `_dlt_id` (every receipts child)."""
+    """Rows beyond one per Etsy key of the shop (roots) and beyond one per `_dlt_id` (children)."""
     found = {}
-    for root in FIRST_LOAD_APPENDS:
-        key = ROOT_KEYS[root]
+    for root, key in ROOT_KEYS.items():
         [(extra,)] = inst.core(
             f"SELECT count(*) - count(DISTINCT {key}) FROM etsy_raw.{root} WHERE shop_id = :s", s=etsy_shop_id
         )
         found[root] = extra
-    for child in ("receipts__transactions", "receipts__shipments"):
+    for child in ("receipts__transactions", "receipts__shipments", "listings__images"):
         [(extra,)] = inst.core(f"SELECT count(*) - count(DISTINCT _dlt_id) FROM etsy_raw.{child}")
         found[child] = extra
     return found
@@ -57,27 +61,30 @@ def test_the_first_load_of_a_shop_appends_and_the_next_ones_merge(tiny: Installa
     assert_matches_emulator(tiny)
 
 
-# Dies once PostgreSQL has taken one file of `table` and before dlt marks the job done: the next run loads it again.
+# Dies as soon as PostgreSQL has committed one file of `table`, before dlt records the job as done (dlt journals a
+# job's end right after its COPY; a kill in between is the one moment it cannot know): the next run loads it again.
 DIE_AFTER_COPY = """
 import os, signal
-from dlt.common.storages.load_package import PackageStorage
-done = PackageStorage.complete_job
-def complete_job(self, load_id, file_name):
-    if file_name.split(".")[0] == {table!r}:
+from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
+copy = PostgresCsvCopyJob.run
+def run(self):
+    copy(self)
+    if self.load_table_name == {table!r}:
         os.kill(os.getpid(), signal.SIGKILL)
-    return done(self, load_id, file_name)
-PackageStorage.complete_job = complete_job
+PostgresCsvCopyJob.run = run
 """
 
 
-@pytest.mark.parametrize("table", ["receipts", "receipts__transactions", "ledger_entries", "payments"])
+# listings merge: dlt inserts each staging row whose `_dlt_id` it picked, both copies of a file loaded twice
+@pytest.mark.parametrize("table", ["receipts", "receipts__transactions", "ledger_entries", "payments", "listings"])
 def test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_one_copy(
     tiny: Installation, table: str
 ) -> None:
     shop = tiny.shops[0]
     child = tiny.sync_process(shop.etsy_shop_id, prelude=DIE_AFTER_COPY.format(table=table))
     assert child.wait(timeout=120) == -signal.SIGKILL
-    [(copied,)] = tiny.core(f"SELECT count(*) FROM etsy_raw.{table}")
+    schema = "etsy_raw_staging" if table == "listings" else "etsy_raw"  # listings merge: their files go to staging
+    [(copied,)] = tiny.core(f"SELECT count(*) FROM {schema}.{table}")
     assert copied > 0  # the file is in PostgreSQL, and dlt still counts its job as started
     result = tiny.sync(0)
     assert result.status == "succeeded", result.error
@@ -85,3 +92,18 @@ def test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_on
     assert _copies(tiny, shop.etsy_shop_id) == dict.fromkeys(_copies(tiny, shop.etsy_shop_id), 0)
     tiny.sync(1)
     assert_matches_emulator(tiny)
+
+
+def test_a_load_waits_for_the_statement_a_dead_loader_left_running(db: Database) -> None:
+    """A merge script runs to its end after its client died; the next load starts once it has ended."""
+    orphan = psycopg.connect(libpq_url(db.url), application_name=LOADER, autocommit=True)
+    running = threading.Thread(target=orphan.execute, args=("SELECT pg_sleep(1.5)",))
+    running.start()
+    time.sleep(0.3)  # the statement is running
+    started = time.monotonic()
+    with load_lock(db.engine):
+        waited = time.monotonic() - started
+        running_after = running.is_alive()
+    running.join()
+    orphan.close()
+    assert waited >= 1.0 and not running_after
