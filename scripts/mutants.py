@@ -475,6 +475,24 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "etsy-repeats-kept",
+        "a first load appends, so what Etsy sent twice in it (a payment two ledger batches refer to) stays once",
+        "etsy_pipeline/transform/dedupe.py",
+        "    return bool(conn.execute(text(sql), p).scalar())",
+        "    return False",
+        (f"{SYNC}/test_first_load.py::test_the_first_load_of_a_shop_appends_and_the_next_ones_merge",),
+    ),
+    Mutation(
+        "reload-not-told",
+        "the shaping of a killed run's package, loaded again, looks for files the package holds twice",
+        "etsy_pipeline/sync/runner.py",
+        "progress.cursors if progress else {}, True)",
+        "progress.cursors if progress else {}, False)",
+        (
+            f"{SYNC}/test_first_load.py::test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_one_copy[receipts__transactions]",
+        ),
+    ),
+    Mutation(
         "append-after-the-first-load",
         "only a table holding no row of the shop is appended to: later loads merge, so raw keeps one row per key",
         "etsy_pipeline/transform/raw.py",

@@ -143,9 +143,11 @@ def _finish_run(runtime: Runtime, run_id: int, result: SyncResult, report: RunRe
 
 
 def _shape(
-    runtime: Runtime, shop_id: int, etsy_shop_id: int, listings: wd.ListingScan, cursors: dict[str, int]
-) -> Shaped:
-    """Shape the new loads and what the listing scan saw, and store the cursors they reach, in one transaction."""
+    runtime: Runtime, shop_id: int, etsy_shop_id: int, listings: wd.ListingScan, cursors: dict[str, int],
+    reloaded: bool,
+) -> Shaped:  # fmt: skip
+    """Shape the new loads and what the listing scan saw, and store the cursors they reach, in one transaction.
+    `reloaded`: a killed run's package was (or may have been) loaded again, so files may be in twice."""
     with runtime.db.engine.begin() as conn:
         ensure_raw_indexes_once(conn, runtime.db.url)
     with runtime.db.engine.begin() as conn:
@@ -156,6 +158,7 @@ def _shape(
             listings_seen=listings.seen,
             listing_scan_complete=listings.complete,
             tz=runtime.settings.analytics_timezone,
+            reloaded=reloaded,
         )
         save_cursors(conn, shop_id, cursors)
     return shaped
@@ -169,9 +172,11 @@ def _load(runtime: Runtime, pipeline: dlt.Pipeline) -> list[str]:
     return loads
 
 
-def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResult) -> None:
-    """Load, shape and record what killed runs of this shop extracted but never loaded."""
-    for workdir in wd.leftovers(runtime, etsy_shop_id):
+def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResult) -> bool:
+    """Load, shape and record what killed runs of this shop extracted but never loaded. True when a killed run
+    left anything: its loads, shaped here or (if it got that far) by this run, may hold files loaded twice."""
+    leftovers = wd.leftovers(runtime, etsy_shop_id)
+    for workdir in leftovers:
         progress = wd.Progress.read(workdir)
         pipeline = wd.run_pipeline(runtime, etsy_shop_id, workdir)
         if pipeline.has_pending_data:
@@ -188,10 +193,11 @@ def _recover(runtime: Runtime, shop_id: int, etsy_shop_id: int, result: SyncResu
                         {"first": min(loads), "s": shop_id},
                     )
                 scan = progress.listings if progress else wd.ListingScan()
-                shaped = _shape(runtime, shop_id, etsy_shop_id, scan, progress.cursors if progress else {})
+                shaped = _shape(runtime, shop_id, etsy_shop_id, scan, progress.cursors if progress else {}, True)
                 result.touched_days += shaped.touched_days
                 result.recovered_loads += loads
         wd.remove(workdir)
+    return bool(leftovers)
 
 
 @dataclass
@@ -202,6 +208,7 @@ class _Extracted:
     workdir: Path
     scan: wd.ListingScan
     new_jobs: bool  # False when nothing changed at Etsy: no package to normalize or load
+    reloaded: bool = False  # a killed run left something behind (`_recover`)
 
 
 def _extract(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int, shop_id: int, run_id: int,
@@ -251,7 +258,7 @@ def _load_and_shape(runtime: Runtime, etsy_shop_id: int, shop_id: int, extracted
         result.timings["normalize"], step = round(time.perf_counter() - step, 3), time.perf_counter()
         _load(runtime, extracted.pipeline)
         result.timings["load"], step = round(time.perf_counter() - step, 3), time.perf_counter()
-    shaped = _shape(runtime, shop_id, etsy_shop_id, extracted.scan, report.reached())
+    shaped = _shape(runtime, shop_id, etsy_shop_id, extracted.scan, report.reached(), extracted.reloaded)
     wd.remove(extracted.workdir)
     result.touched_days = sorted({*result.touched_days, *shaped.touched_days})
     result.rows = shaped.rows
@@ -336,10 +343,11 @@ def _begin(runtime: Runtime, access: EtsyAccess, shop_id: int, full: bool, file_
         calls_before = access.client.calls
         access.client.limiter.new_run()
         try:
-            _recover(runtime, shop_id, etsy_shop_id, result)
+            reloaded = _recover(runtime, shop_id, etsy_shop_id, result)
             begun.extracted = _extract(
                 runtime, access, owner, etsy_shop_id, shop_id, run_id, full, file_format, begun.report, result
             )
+            begun.extracted.reloaded = reloaded
         except (EtsyError, PipelineStepFailed) as exc:
             _fail(result, exc, etsy_shop_id)
         finally:

@@ -8,7 +8,9 @@ Copies come from two places:
 - a load killed after PostgreSQL took a file but before dlt recorded it: the next run loads the file again (the
   same rows, the same `_dlt_id`s). dlt's merge does not remove those either: it picks one `_dlt_id` per key and
   inserts every staging row that has it, so a root table with children (listings, receipts) gets both copies.
-On a load with neither, nothing is found. Runs in the shaping's transaction, before any step.
+Only loads a run found left behind (`reloaded`) can hold the second kind, so only then is every table and every
+child row looked at (a fifth of a first pull's shaping otherwise); the first kind is looked for in the appended
+tables on every load, at the price of one aggregate each. Runs in the shaping's transaction, before any step.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from etsy_pipeline.transform.raw import ROOT_KEYS, RawSchema
+from etsy_pipeline.transform.raw import FIRST_LOAD_APPENDS, ROOT_KEYS, RawSchema
 from etsy_pipeline.transform.statements import IN_LOADS, changed, run
 
 
-def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
+def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any], *, reloaded: bool = False) -> int:
     """Remove the copies; returns how many root and child rows went."""
     removed = 0
     for root, key in ROOT_KEYS.items():
         if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):
             continue
         table = raw.table(root)
+        if not reloaded and (root not in FIRST_LOAD_APPENDS or not _repeats(conn, table, key, p)):
+            continue
         gone = list(
             conn.execute(
                 text(
@@ -55,6 +59,8 @@ def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
                     """,
                     p | {"gone": sorted(set(gone))},
                 )
+            if not reloaded:
+                continue
             removed += run(
                 conn,
                 f"""
@@ -68,6 +74,12 @@ def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
                 p,
             )
     return removed
+
+
+def _repeats(conn: Connection, table: str, key: str, p: dict[str, Any]) -> bool:
+    """Whether some Etsy key is in the shop's new loads twice (one aggregate; the delete sorts every row)."""
+    sql = f"SELECT EXISTS (SELECT 1 FROM {table} r WHERE {IN_LOADS.format(a='r')} GROUP BY r.{key} HAVING count(*) > 1)"
+    return bool(conn.execute(text(sql), p).scalar())
 
 
 def children(raw: RawSchema, root: str) -> list[str]:

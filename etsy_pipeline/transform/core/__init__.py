@@ -80,13 +80,14 @@ SCAN_STEPS = ("listings_removed", "listing_snapshots")  # due after a listing sc
 
 def shape_shop(
     conn: Connection, *, shop_id: int, etsy_shop_id: int, listings_seen: Collection[int] = (),
-    listing_scan_complete: bool = False, tz: str = "UTC",
+    listing_scan_complete: bool = False, tz: str = "UTC", reloaded: bool = False,
 ) -> Shaped:  # fmt: skip
     """Shape every load of the shop newer than its watermark, and what the listing scan saw.
 
     Unchanged listings are not loaded (`sources/etsy/digests.py`), so the listings a scan saw (`listings_seen`)
     come separately: they are snapshotted for today and, after a complete scan, every other listing of the shop
-    is removed, even in a run that loaded nothing.
+    is removed, even in a run that loaded nothing. `reloaded`: the loads may hold files loaded twice, by a run that
+    found a killed run's package (`transform/dedupe.py`).
     """
     raw = RawSchema(conn)
     if not raw.has("_dlt_loads"):
@@ -107,7 +108,7 @@ def shape_shop(
         "complete": listing_scan_complete,
     }
     if loaded:
-        deduped = dedupe_new_rows(conn, raw, params)
+        deduped = dedupe_new_rows(conn, raw, params, reloaded=reloaded)
         if deduped:
             log.info("shop %s: %d raw rows its new loads held twice removed", etsy_shop_id, deduped)
     shaped = Shaped(touched_days=touched_days(conn, raw, params, tz) if loaded else [])
