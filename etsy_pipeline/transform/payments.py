@@ -17,9 +17,8 @@ from etsy_pipeline.transform.raw import RawSchema
 from etsy_pipeline.transform.statements import IN_LOADS, money, run
 
 CHANGED_PAYMENTS = f"""
-    changed AS (
-        SELECT DISTINCT ON (p.payment_id) p.* FROM {{payments}} p WHERE {IN_LOADS.format(a="p")}
-        ORDER BY p.payment_id, p._dlt_load_id DESC
+    changed AS (  -- one row per payment in the new loads: merged, or deduplicated (`transform/dedupe.py`)
+        SELECT p.* FROM {{payments}} p WHERE {IN_LOADS.format(a="p")}
     )"""
 
 
@@ -132,7 +131,7 @@ def shape_ledger_entries(conn: Connection, raw: RawSchema, p: dict[str, Any]) ->
         return 0
     child = "ledger_entries__payment_adjustments"
     adjusted_payment = (
-        f"""(SELECT a.payment_id FROM {raw.table(child)} a WHERE a._dlt_parent_id = e._dlt_id
+        f"""(SELECT a.payment_id FROM {raw.table(child)} a WHERE a._dlt_root_id = e._dlt_id
              ORDER BY a._dlt_list_idx LIMIT 1)"""
         if raw.has(child)
         else "NULL::bigint"
@@ -140,9 +139,8 @@ def shape_ledger_entries(conn: Connection, raw: RawSchema, p: dict[str, Any]) ->
     reference = raw.col("ledger_entries", "reference_id", "e", "text")
     reference_type = raw.col("ledger_entries", "reference_type", "e", "text")
     latest = f"""
-        WITH changed AS (
-            SELECT DISTINCT ON (e.entry_id) e.* FROM {raw.table("ledger_entries")} e WHERE {IN_LOADS.format(a="e")}
-            ORDER BY e.entry_id, e._dlt_load_id DESC
+        WITH changed AS (  -- one row per entry in the new loads: merged, or deduplicated (`transform/dedupe.py`)
+            SELECT e.* FROM {raw.table("ledger_entries")} e WHERE {IN_LOADS.format(a="e")}
         ),
         divisors AS MATERIALIZED (  -- once per currency: inlined, PostgreSQL looked it up for every line
             SELECT cu.currency, {_divisors(raw)} AS divisor FROM (SELECT DISTINCT currency FROM changed) cu

@@ -42,8 +42,10 @@ class RawSchema:
 
 
 # dlt creates no index on primary keys (nor, with `create_indexes=False`, on `_dlt_id`: sync/workdir.py), and the
-# shaping SQL reads by shop and load and joins children to their root. These indexes make both the merge (which
-# deletes a root's old rows by `_dlt_id`) and the shaping cost follow the size of a load, not of the table.
+# shaping SQL reads by shop and load and joins children to their root (a direct child by `_dlt_root_id`, which is
+# its `_dlt_parent_id` too: one index fewer to keep up on every row a load copies in). These indexes make both the
+# merge (which deletes a root's old rows by `_dlt_id`) and the shaping cost follow the size of a load, not of the
+# table.
 ROOT_KEYS = {
     "shops": "shop_id",
     "shop_sections": "shop_section_id",
@@ -72,9 +74,10 @@ def ensure_raw_indexes(conn: Connection) -> int:
         if raw.has(table, "shop_id") and raw.has(table, "_dlt_load_id"):
             wanted.append((table, "shop_id, _dlt_load_id"))
     for table, present in raw.columns.items():
-        for column in ("_dlt_root_id", "_dlt_parent_id"):
-            if column in present:
-                wanted.append((table, column))
+        if "_dlt_root_id" in present:
+            wanted.append((table, "_dlt_root_id"))
+        if "_dlt_parent_id" in present and table.count("__") >= 2:  # a direct child's parent is its root
+            wanted.append((table, "_dlt_parent_id"))
     existing = {
         row[0] for row in conn.execute(text("SELECT indexname FROM pg_indexes WHERE schemaname = :s"), {"s": RAW})
     }

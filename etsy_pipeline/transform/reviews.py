@@ -39,8 +39,7 @@ def shape_reviews(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
         compare=["listing_id", "rating", "review", "etsy_created_at", "etsy_updated_at"],
     )
     latest = f"""
-        WITH changed AS (
-            SELECT DISTINCT ON (r.transaction_id) r.* FROM {raw.table("reviews")} r WHERE {IN_LOADS.format(a="r")}
-            ORDER BY r.transaction_id, r._dlt_load_id DESC
+        WITH changed AS (  -- one row per review in the new loads: merged, or deduplicated (`transform/dedupe.py`)
+            SELECT r.* FROM {raw.table("reviews")} r WHERE {IN_LOADS.format(a="r")}
         )"""
     return run(conn, f"{latest} {upsert}", p)

@@ -75,6 +75,11 @@ class Shaped:
     touched_days: list[date] = field(default_factory=list)
 
 
+# For the rest of the shaping's transaction: no JIT (the statistics of tables a load has just filled lag behind, so
+# PostgreSQL compiled statements that run in less time than the compiling: 0.4 s of a 0.8 s customer aggregation on a
+# 17,000-order load) and room to sort and hash a first load's rows in memory (4 MB by default: a first pull's
+# ledger entries, sorted by key, went to disk).
+TUNING = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
 SCAN_STEPS = ("listings_removed", "listing_snapshots")  # due after a listing scan even when nothing was loaded
 
 
@@ -111,6 +116,9 @@ def shape_shop(
         deduped = dedupe_new_rows(conn, raw, params, reloaded=reloaded)
         if deduped:
             log.info("shop %s: %d raw rows its new loads held twice removed", etsy_shop_id, deduped)
+    if loaded:
+        for setting in TUNING:
+            conn.execute(text(setting))
     shaped = Shaped(touched_days=touched_days(conn, raw, params, tz) if loaded else [])
     for name, step in STEPS:
         if not loaded and name not in SCAN_STEPS:

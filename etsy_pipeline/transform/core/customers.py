@@ -55,18 +55,6 @@ def _changed_buyers(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> None
     conn.execute(text("ANALYZE changed_buyers"))
 
 
-def _without_jit(conn: Connection, sql: str, p: dict[str, Any]) -> int:
-    """Run `sql` with PostgreSQL's JIT compilation off. The statistics of tables a load has just filled lag behind
-    (a lateral sum over `core.order_items` was costed at 280 rows per order, not one), so the aggregation's
-    estimate passed `jit_above_cost` and compiling it took 0.4 s of a 0.8 s statement on a 17,000-order load."""
-    before = conn.execute(text("SELECT current_setting('jit')")).scalar_one()
-    conn.execute(text("SELECT set_config('jit', 'off', true)"))
-    try:
-        return run(conn, sql, p)
-    finally:
-        conn.execute(text("SELECT set_config('jit', :before, true)"), {"before": before})
-
-
 def shape_customers(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     if not raw.has("receipts"):
         return 0
@@ -82,7 +70,7 @@ def shape_customers(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
         key=["shop_id", "etsy_buyer_user_id"],
         compare=["order_count", "units", "total_spent", "last_order_at", "first_order_at"],
     )
-    written = _without_jit(conn, f"{AGGREGATE} {upsert}", p)
+    written = run(conn, f"{AGGREGATE} {upsert}", p)  # without JIT: `core.TUNING`
     written += run(
         conn,
         f"""

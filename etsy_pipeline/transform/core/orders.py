@@ -39,14 +39,14 @@ def _refunds(raw: RawSchema) -> str:
     if not raw.has("receipts__refunds"):
         return "0"
     return f"""coalesce((SELECT sum({money_json("f.amount")}) FROM {raw.table("receipts__refunds")} f
-                 WHERE f._dlt_parent_id = r._dlt_id), 0)"""
+                 WHERE f._dlt_root_id = r._dlt_id), 0)"""
 
 
 def _shipped(raw: RawSchema) -> str:
     if not raw.has("receipts__shipments"):
         return "NULL::timestamptz"
     return f"""(SELECT to_timestamp(min(s.shipment_notification_timestamp)) FROM {raw.table("receipts__shipments")} s
-             WHERE s._dlt_parent_id = r._dlt_id)"""
+             WHERE s._dlt_root_id = r._dlt_id)"""
 
 
 def shape_orders(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
