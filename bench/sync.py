@@ -291,7 +291,11 @@ def ours(args: argparse.Namespace, url: str, emulator_pid: int, file_format: str
     print(
         f"  full: {records:,} records ({figures['counts']}) in {figures['full_seconds']:.1f} s = "
         f"{rate:,.0f} records/s, peak memory {figures['peak_rss_mb']:,.0f} MB"
-        + (f" (the other lanes' largest: {figures['lane_peak_rss_mb']:,.0f} MB)" if figures["lane_peak_rss_mb"] else "")
+        + (
+            f" (its child processes', the other lanes among them, largest: {figures['lane_peak_rss_mb']:,.0f} MB)"
+            if figures["lane_peak_rss_mb"]
+            else ""
+        )
     )
     print(f"  shops pulled by {figures['processes']} process(es) side by side (SYNC_PROCESSES)")
     print(

@@ -103,7 +103,8 @@ def in_lanes(
     """Outcomes of the shops in `order`: the first lane runs `here`, in this process, the others in processes."""
     context = multiprocessing.get_context("spawn")
     results: Any = context.Queue()
-    processes = [context.Process(target=run_lane, args=(job(lane), results), daemon=True) for lane in lanes[1:]]
+    # not daemonic: a lane may start processes of its own (dlt's), and one whose caller died finishes its shops
+    processes = [context.Process(target=run_lane, args=(job(lane), results)) for lane in lanes[1:]]
     for process in processes:
         process.start()
     done: dict[int, Any] = {}
