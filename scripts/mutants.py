@@ -493,6 +493,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "unfinished-load-shaped",
+        "rows of a load that never finished (its package lost with its process) are never shaped",
+        "etsy_pipeline/transform/dedupe.py",
+        "              AND NOT EXISTS (SELECT 1 FROM {loads} l WHERE l.load_id = r._dlt_load_id AND l.status = 0)",
+        "              AND false",
+        (f"{SYNC}/test_first_load.py::test_rows_of_a_load_that_never_finished_are_never_shaped",),
+    ),
+    Mutation(
+        "lanes-without-a-shared-budget",
+        "a batch is split into processes only where Etsy's budget is shared (Redis) or unlimited",
+        "etsy_pipeline/sync/runner.py",
+        "    return bool(s.redis_url) or (s.etsy_qps == 0 and s.etsy_qpd == 0)",
+        "    return True",
+        (f"{SYNC}/test_lanes.py::test_without_a_shared_budget_a_batch_stays_in_one_process",),
+    ),
+    Mutation(
         "append-after-the-first-load",
         "only a table holding no row of the shop is appended to: later loads merge, so raw keeps one row per key",
         "etsy_pipeline/transform/raw.py",

@@ -14,6 +14,8 @@ What holds across lanes:
   PostgreSQL, exactly as separate runs would; a lane's log records are handled by this process's loggers.
 - A lane that dies (killed, out of memory) is reported: each of its shops without a result is an exception
   naming the exit code, and the next run of those shops loads whatever the dead one left (`workdir.py`).
+- A caller that stops reading early (one shop's error raised) still waits for the other lanes to finish their shops.
+- Lanes only where Etsy's budget is shared across processes (`runner._shared_budget`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import multiprocessing
 import pickle
 import queue as queue_module
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from etsy_pipeline.settings import Settings
@@ -42,8 +44,8 @@ class LaneFailed(RuntimeError):
 class LaneJob:
     """What a lane process needs: everything it opens itself from these."""
 
-    settings: Settings
-    database_url: str
+    settings: Settings = field(repr=False)  # secrets: never in a repr
+    database_url: str = field(repr=False)
     shop_ids: list[int]
     full: bool
     file_format: str
@@ -83,6 +85,9 @@ def run_lane(job: LaneJob, results: Any) -> None:
                 results.put(("result", shop_id, portable(outcome)))
         finally:
             access.close()
+    parent = multiprocessing.parent_process()
+    if parent is not None and not parent.is_alive():  # nobody reads what is left: do not wait to hand it over
+        results.cancel_join_thread()
 
 
 def portable(outcome: Any) -> Any:
@@ -126,11 +131,11 @@ def in_lanes(
                 _drain(results, done, block=False)  # what a lane sent just before it ended
                 _dead(processes, lanes[1:], done)
             yield from ready()
-    finally:
+    finally:  # also when the caller stops early: the other lanes finish the shops they have begun, as runs would
+        while any(process.is_alive() for process in processes):
+            _drain(results, {}, block=True)
         for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
+            process.join()
         results.close()
 
 

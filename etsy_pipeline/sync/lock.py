@@ -6,11 +6,14 @@ drops the connection and the lock with it, so a killed run never blocks the shop
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = 0x45545359  # "ETSY": the first key of the two-key advisory lock, so other users of locks don't collide
 LOADS = (0x45545358, 0)  # every load into etsy_raw: loads share the staging tables and dlt's schema changes
@@ -39,8 +42,12 @@ def load_lock(engine: Engine) -> Iterator[bool]:
     """
     with _advisory(engine, LOADS[0], LOADS[1], float("inf")) as held:
         with engine.connect() as conn:
-            while conn.execute(text(ORPHANS), {"name": LOADER}).scalar():
+            told = False
+            while left := conn.execute(text(ORPHANS), {"name": LOADER}).scalar():
                 conn.rollback()
+                if not told:
+                    log.warning("waiting for %d statement(s) a load whose process died left running", left)
+                    told = True
                 time.sleep(0.1)
         yield held
 

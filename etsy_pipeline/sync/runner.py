@@ -27,6 +27,7 @@ from typing import Any
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from etsy_pipeline.etsy.errors import EtsyError, NeedsReauthorization
 from etsy_pipeline.runtime import Runtime
@@ -217,9 +218,7 @@ def _extract(runtime: Runtime, access: EtsyAccess, owner: int, etsy_shop_id: int
     settings = runtime.settings
     with runtime.db.engine.connect() as conn:
         cursors = load_cursors(conn, shop_id)
-        append = (
-            first_loads(conn, etsy_shop_id) if not os.environ.get("XNOAPPEND") else frozenset()
-        )  # after `_recover`: a killed run's package is loaded by now
+        append = first_loads(conn, etsy_shop_id)  # after `_recover`: a killed run's package is loaded by now
     key = settings.token_encryption_key
     cipher = cipher_from_settings(key.get_secret_value() if key else None, settings.data_dir)
     source = etsy_source(
@@ -411,7 +410,7 @@ def sync_shops(
     its share one shop after another (`_pipelined`).
     """
     wanted = runtime.settings.sync_processes if processes is None else processes
-    if wanted > 1 and len(shop_ids) > 1 and len(set(shop_ids)) == len(shop_ids):
+    if wanted > 1 and len(shop_ids) > 1 and len(set(shop_ids)) == len(shop_ids) and _shared_budget(runtime):
         lanes = deal([(shop_id, _owner(runtime, shop_id)) for shop_id in shop_ids], wanted)
         if len(lanes) > 1:
             level = logging.getLogger("etsy_pipeline").getEffectiveLevel()
@@ -425,12 +424,19 @@ def sync_shops(
     yield from _pipelined(runtime, access, shop_ids, full, file_format)
 
 
+def _shared_budget(runtime: Runtime) -> bool:
+    """Lanes only where Etsy's budget holds across processes: the limiter in Redis, or no limit of our own (each
+    process without Redis would spend the whole per-second and daily budget by itself)."""
+    s = runtime.settings
+    return bool(s.redis_url) or (s.etsy_qps == 0 and s.etsy_qpd == 0)
+
+
 def _owner(runtime: Runtime, shop_id: int) -> int:
     """The shop's owner, for dealing shops to lanes; a shop that is not there is a lane of its own (its run says
     why it cannot be pulled)."""
     try:
         return _shop(runtime, shop_id)[0]
-    except LookupError:
+    except (LookupError, SQLAlchemyError):
         return -shop_id
 
 

@@ -76,6 +76,33 @@ def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any], *, relo
     return removed
 
 
+def drop_unfinished(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
+    """Remove the shop's rows of loads that never finished (no `_dlt_loads` entry); returns how many went.
+
+    An appended load commits file by file, so a load killed part-way leaves receipts without their line items; when
+    its package is lost with its process's disk (a container's), no run loads it again. Its rows must not be shaped:
+    the next reads bring them again (the dead run never stored its cursors). Every load this run made or reloaded
+    has finished before the shaping, and a shop's runs never overlap, so any other load of the shop is dead.
+    """
+    removed = 0
+    loads = raw.table("_dlt_loads")
+    for root in ROOT_KEYS:
+        if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):
+            continue
+        table = raw.table(root)
+        sql = f"""
+            DELETE FROM {table} r WHERE {IN_LOADS.format(a="r")}
+              AND NOT EXISTS (SELECT 1 FROM {loads} l WHERE l.load_id = r._dlt_load_id AND l.status = 0)
+            RETURNING r._dlt_id"""
+        gone = list(conn.execute(text(sql), p).scalars())
+        removed += len(gone)
+        for child in children(raw, root) if gone else []:
+            removed += run(
+                conn, f"DELETE FROM {raw.table(child)} c WHERE c._dlt_root_id = ANY(:gone)", p | {"gone": gone}
+            )
+    return removed
+
+
 def _repeats(conn: Connection, table: str, key: str, p: dict[str, Any]) -> bool:
     """Whether some Etsy key is in the shop's new loads twice (one aggregate; the delete sorts every row)."""
     sql = f"SELECT EXISTS (SELECT 1 FROM {table} r WHERE {IN_LOADS.format(a='r')} GROUP BY r.{key} HAVING count(*) > 1)"

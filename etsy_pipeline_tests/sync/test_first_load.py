@@ -8,6 +8,7 @@ and from `etsy_raw` itself: one row per Etsy key of the shop, one child row per 
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import threading
 import time
@@ -18,6 +19,7 @@ import pytest
 from etsy_pipeline.emulator.activity import advance
 from etsy_pipeline.storage.database import Database, libpq_url
 from etsy_pipeline.sync.lock import LOADER, load_lock
+from etsy_pipeline.transform import core
 from etsy_pipeline.transform.raw import FIRST_LOAD_APPENDS, ROOT_KEYS, first_loads
 from etsy_pipeline_tests.sync.conftest import Installation, assert_matches_emulator
 
@@ -107,3 +109,22 @@ def test_a_load_waits_for_the_statement_a_dead_loader_left_running(db: Database)
     running.join()
     orphan.close()
     assert waited >= 1.0 and not running_after
+
+
+def test_rows_of_a_load_that_never_finished_are_never_shaped(tiny: Installation) -> None:
+    """A first load killed part-way whose package went with its process's disk (a container's): its receipts are
+    in etsy_raw without their line items, and no run will load the rest. The next shaping drops them."""
+    shop = tiny.shops[0]
+    child = tiny.sync_process(shop.etsy_shop_id, prelude=DIE_AFTER_COPY.format(table="receipts"))
+    assert child.wait(timeout=120) == -signal.SIGKILL
+    shutil.rmtree(tiny.runtime.settings.data_dir.resolve() / "dlt" / "runs")  # the package is gone
+    [(orphans,)] = tiny.core("SELECT count(*) FROM etsy_raw.receipts WHERE shop_id = :s", s=shop.etsy_shop_id)
+    assert orphans > 0
+    tiny.sync(1)  # another shop's load finishes after the dead one: the dead load is inside the next shaping
+    with tiny.runtime.db.engine.begin() as conn:
+        core.shape_shop(conn, shop_id=shop.shop_id, etsy_shop_id=shop.etsy_shop_id)
+    assert tiny.core("SELECT count(*) FROM core.orders WHERE shop_id = :s", s=shop.shop_id) == [(0,)]
+    assert tiny.core("SELECT count(*) FROM etsy_raw.receipts WHERE shop_id = :s", s=shop.etsy_shop_id) == [(0,)]
+    result = tiny.sync(0)  # everything is read again, as the dead run never stored its cursors
+    assert result.status == "succeeded", result.error
+    assert_matches_emulator(tiny)

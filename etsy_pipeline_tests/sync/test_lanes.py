@@ -10,6 +10,7 @@ import logging
 import multiprocessing
 import os
 import signal
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -80,3 +81,23 @@ def test_a_lane_that_dies_is_reported_for_its_shops_and_the_other_lane_still_pul
     assert f"exit code {-signal.SIGKILL}" in str(outcomes[1])
     assert actual(tiny, first.shop_id) == expected(tiny.state, first.etsy_shop_id)
     assert actual(tiny, second.shop_id)["orders"] == 0
+
+
+def test_without_a_shared_budget_a_batch_stays_in_one_process(
+    tiny: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without Redis each process would keep Etsy's whole per-second and daily budget to itself: no lanes then."""
+    first, second = tiny.shops
+    alone = tiny.runtime.settings.model_copy(update={"redis_url": None, "etsy_qps": 50, "etsy_qpd": 0})
+    runtime = replace(tiny.runtime, settings=alone)
+    shape = core.shape_shop
+    pids: dict[int, int] = {}
+
+    def shaped_here(conn: Any, **kwargs: Any) -> Any:
+        pids[kwargs["shop_id"]] = os.getpid()
+        return shape(conn, **kwargs)
+
+    monkeypatch.setattr(runner, "shape_shop", shaped_here)
+    outcomes = list(sync_shops(runtime, tiny.access, [first.shop_id, second.shop_id], processes=2))
+    assert all(isinstance(o, SyncResult) and o.status == SyncStatus.SUCCEEDED for o in outcomes), outcomes
+    assert pids == {first.shop_id: os.getpid(), second.shop_id: os.getpid()}

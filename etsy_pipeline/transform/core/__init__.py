@@ -24,7 +24,7 @@ from etsy_pipeline.transform.core.inventory import shape_inventory
 from etsy_pipeline.transform.core.listings import mark_removed_listings, shape_images, shape_listings, snapshot_listings
 from etsy_pipeline.transform.core.orders import shape_order_items, shape_orders
 from etsy_pipeline.transform.core.shops import shape_shop_row
-from etsy_pipeline.transform.dedupe import dedupe_new_rows
+from etsy_pipeline.transform.dedupe import dedupe_new_rows, drop_unfinished
 from etsy_pipeline.transform.payments import shape_ledger_entries, shape_payments
 from etsy_pipeline.transform.raw import RawSchema
 from etsy_pipeline.transform.reviews import shape_reviews
@@ -113,6 +113,9 @@ def shape_shop(
         "complete": listing_scan_complete,
     }
     if loaded:
+        unfinished = drop_unfinished(conn, raw, params)
+        if unfinished:
+            log.warning("shop %s: %d raw rows of a load that never finished removed", etsy_shop_id, unfinished)
         deduped = dedupe_new_rows(conn, raw, params, reloaded=reloaded)
         if deduped:
             log.info("shop %s: %d raw rows its new loads held twice removed", etsy_shop_id, deduped)
