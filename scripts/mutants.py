@@ -468,8 +468,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "merged-copies-kept",
         "a merged file loaded twice after a kill (dlt inserts both copies of a picked `_dlt_id`) keeps one copy",
         "etsy_pipeline/transform/dedupe.py",
-        '        if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):',
-        '        if root == "listings" or not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):',
+        "        if not reloaded and (root not in FIRST_LOAD_APPENDS",
+        '        if root == "listings" or not reloaded and (root not in FIRST_LOAD_APPENDS',
         (
             f"{SYNC}/test_first_load.py::test_a_first_load_killed_after_a_file_was_copied_loads_it_again_and_keeps_one_copy[listings]",
         ),
