@@ -31,8 +31,6 @@ from typing import Any
 
 from etsy_pipeline.settings import Settings
 
-log = logging.getLogger(__name__)
-
 POLL_SECONDS = 0.5
 
 
@@ -131,7 +129,7 @@ def in_lanes(
                 _drain(results, done, block=False)  # what a lane sent just before it ended
                 _dead(processes, lanes[1:], done)
             yield from ready()
-    finally:  # also when the caller stops early: the other lanes finish the shops they have begun, as runs would
+    finally:  # also when the caller stops early: the other lanes finish their shops, as separate runs would
         while any(process.is_alive() for process in processes):
             _drain(results, {}, block=True)
         for process in processes:

@@ -26,9 +26,7 @@ from etsy_pipeline.transform.statements import IN_LOADS, changed, run
 def dedupe_new_rows(conn: Connection, raw: RawSchema, p: dict[str, Any], *, reloaded: bool = False) -> int:
     """Remove the copies; returns how many root and child rows went."""
     removed = 0
-    for root, key in ROOT_KEYS.items():
-        if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):
-            continue
+    for root, key in _shop_roots(raw):
         table = raw.table(root)
         if not reloaded and (root not in FIRST_LOAD_APPENDS or not _repeats(conn, table, key, p)):
             continue
@@ -86,9 +84,7 @@ def drop_unfinished(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
     """
     removed = 0
     loads = raw.table("_dlt_loads")
-    for root in ROOT_KEYS:
-        if not raw.has(root, "shop_id") or not raw.has(root, "_dlt_load_id"):
-            continue
+    for root, _ in _shop_roots(raw):
         table = raw.table(root)
         sql = f"""
             DELETE FROM {table} r WHERE {IN_LOADS.format(a="r")}
@@ -101,6 +97,13 @@ def drop_unfinished(conn: Connection, raw: RawSchema, p: dict[str, Any]) -> int:
                 conn, f"DELETE FROM {raw.table(child)} c WHERE c._dlt_root_id = ANY(:gone)", p | {"gone": gone}
             )
     return removed
+
+
+def _shop_roots(raw: RawSchema) -> list[tuple[str, str]]:
+    """The root tables (and their Etsy key) whose rows say their shop and load: those a load can leave copies in."""
+    return [
+        (root, key) for root, key in ROOT_KEYS.items() if raw.has(root, "shop_id") and raw.has(root, "_dlt_load_id")
+    ]
 
 
 def _repeats(conn: Connection, table: str, key: str, p: dict[str, Any]) -> bool:
